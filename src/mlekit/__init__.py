@@ -1,0 +1,43 @@
+"""mlekit: maximum likelihood estimation that says what the theory promises and where it breaks.
+
+JAX's 64-bit mode is switched on at import (all numerics are float64), and compiled programs are
+cached on disk under the user's cache folder (``$MLEKIT_CACHE_DIR``, else
+``$XDG_CACHE_HOME/mlekit`` or ``~/.cache/mlekit``) so that a new process does not recompile.
+"""
+
+from ._jax_setup import configure as _configure
+
+_configure()
+
+from ._data import as_observations  # noqa: E402
+from ._diagnostics import Diagnostic  # noqa: E402
+from ._errors import DataError, FitError, MlekitError, ModelError  # noqa: E402
+from ._families import (  # noqa: E402
+    FAMILIES,
+    Bernoulli,
+    Categorical,
+    Exponential,
+    Family,
+    Gamma,
+    LogNormal,
+    Normal,
+    Poisson,
+    StudentT,
+    Weibull,
+    family,
+)
+from ._fit import fit  # noqa: E402
+from ._inference import Estimate  # noqa: E402
+from ._model import Support  # noqa: E402
+from ._model import UserModel as Model  # noqa: E402
+from ._params import GreaterThanBound, Interval, Positive, Real, Simplex, UnitInterval  # noqa: E402
+from ._result import Fit  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "fit", "Fit", "Estimate", "Diagnostic", "Model", "Support", "Family", "family", "FAMILIES",
+    "Normal", "LogNormal", "Exponential", "Gamma", "Weibull", "StudentT", "Poisson", "Bernoulli",
+    "Categorical", "Real", "Positive", "UnitInterval", "Interval", "GreaterThanBound", "Simplex",
+    "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
+]

@@ -1,0 +1,103 @@
+"""Observations: validation of what the user passes, and the chunked layout the engine sums over.
+
+Data are cut into chunks of ``CHUNK`` observations; the last chunk is padded (with a valid
+observation, weight 0) to a power of two. Compiled code therefore sees at most a dozen shapes
+whatever n is, and a new n never recompiles; each chunk fits in cache, which keeps the fused
+log-density, gradient and Hessian in fast memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._errors import DataError
+
+CHUNK = 1 << 16
+MIN_BUCKET = 1 << 6
+
+
+def as_observations(values, name: str = "x") -> np.ndarray:
+    """Validate raw data and return it as a 1-D float64 array.
+
+    Rules: one-dimensional (or a single column), numeric, non-empty, and finite.
+    """
+    if values is None:
+        raise DataError(f"{name} is None; pass the observations as an array, list or column.")
+    if hasattr(values, "to_numpy") and getattr(values, "ndim", 1) == 2:
+        if values.shape[1] != 1:
+            raise DataError(
+                f"{name} has {values.shape[1]} columns {list(values.columns)}; "
+                "pick one, e.g. df['column']."
+            )
+        values = values.iloc[:, 0]
+    raw = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values, dtype=object)
+    if raw.ndim == 2 and 1 in raw.shape:
+        raw = raw.reshape(-1)
+    if raw.ndim != 1:
+        raise DataError(
+            f"{name} must be one-dimensional (n observations); got shape {raw.shape}. "
+            "Pass one column, or reshape with np.ravel."
+        )
+    if raw.size == 0:
+        raise DataError(f"{name} is empty: there is nothing to fit. Pass at least one observation.")
+    try:
+        x = raw.astype(np.float64)
+    except (TypeError, ValueError):
+        i, bad = _first_non_numeric(raw)
+        raise DataError(
+            f"{name}[{i}] = {bad!r} is not a number; every observation must be numeric. "
+            "Clean or drop that row."
+        ) from None
+    finite = np.isfinite(x)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        raise DataError(
+            f"{name} has {bad.size} non-finite value(s) (NaN or infinite), the first "
+            f"{name}[{bad[0]}] = {x[bad[0]]!r}; drop them first, e.g. x[np.isfinite(x)] "
+            "(or --dropna on the command line)."
+        )
+    return x
+
+
+def _first_non_numeric(raw: np.ndarray):
+    for i, v in enumerate(raw):
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            return i, v
+    return 0, raw[0]
+
+
+def bucket(m: int) -> int:
+    """The padded length of a chunk holding m observations: a power of two >= 64."""
+    return max(MIN_BUCKET, 1 << (int(m) - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class Chunks:
+    """Observations on the device as (x, w) pairs of a few fixed shapes; w = 0 on padding."""
+
+    parts: tuple[tuple[jax.Array, jax.Array], ...]
+    n: int
+
+    @classmethod
+    def from_array(cls, x: np.ndarray) -> Chunks:
+        n = x.shape[0]
+        full = n // CHUNK
+        parts = []
+        if full:
+            ones = jnp.ones(CHUNK)
+            parts = [(jnp.asarray(x[i * CHUNK:(i + 1) * CHUNK]), ones) for i in range(full)]
+        rest = n - full * CHUNK
+        if rest:
+            size = bucket(rest)
+            tail = np.full(size, x[0], dtype=x.dtype)
+            tail[:rest] = x[full * CHUNK:]
+            w = np.zeros(size)
+            w[:rest] = 1.0
+            parts.append((jnp.asarray(tail), jnp.asarray(w)))
+        return cls(tuple(parts), n)

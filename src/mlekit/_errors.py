@@ -1,0 +1,17 @@
+"""The exceptions mlekit raises. Every message names the argument, the value, the rule and the fix."""
+
+
+class MlekitError(Exception):
+    """Base class of every error mlekit raises on purpose."""
+
+
+class DataError(MlekitError, ValueError):
+    """The data cannot be fitted: empty, non-finite, outside the support, wrong shape."""
+
+
+class ModelError(MlekitError, ValueError):
+    """The model or parameter specification is invalid (unknown family, bad start, bad fixed)."""
+
+
+class FitError(MlekitError, RuntimeError):
+    """The fit itself failed: no finite log-likelihood at the start, or no maximum exists."""

@@ -1,0 +1,77 @@
+"""Standard errors from the observed Fisher information, and the delta method.
+
+The observed information is ``-H``, the Hessian of the log-likelihood in the unconstrained
+coordinates ``u`` at the maximum. Its inverse is the asymptotic covariance of ``u``; the
+covariance in natural units is ``J (-H)^-1 J'`` with ``J = d theta / d u``. At a maximum (score
+zero) this equals the inverse of the natural-units observed information exactly, and it also
+covers constrained vectors (a simplex), whose natural information matrix is singular.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as st
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A derived quantity g(theta-hat) with its delta-method standard error.
+
+    By invariance the MLE of g(theta) is g(theta-hat); its standard error is
+    ``sqrt(grad g' Cov grad g)``.
+    """
+
+    value: float | np.ndarray
+    se: float | np.ndarray
+    level: float = 0.95
+
+    @property
+    def conf_int(self) -> tuple:
+        z = st.norm.ppf(0.5 + self.level / 2)
+        return (self.value - z * self.se, self.value + z * self.se)
+
+    def __repr__(self):
+        return f"Estimate(value={self.value!r}, se={self.se!r})"
+
+
+def covariance(hess_u: np.ndarray, jac: np.ndarray) -> np.ndarray | None:
+    """Covariance of the natural free parameters, or None when -H is not positive definite."""
+    info = -np.asarray(hess_u)
+    if info.size == 0:
+        return np.zeros((jac.shape[0], jac.shape[0]))
+    try:
+        chol = np.linalg.cholesky(info)
+    except np.linalg.LinAlgError:
+        return None
+    inv_chol = np.linalg.solve(chol, np.eye(info.shape[0]))
+    cov_u = inv_chol.T @ inv_chol
+    cov = jac @ cov_u @ jac.T
+    return 0.5 * (cov + cov.T)
+
+
+def wald_interval(value: np.ndarray, se: np.ndarray, level: float) -> tuple:
+    """value -/+ z_{(1+level)/2} * se."""
+    z = st.norm.ppf(0.5 + level / 2)
+    return value - z * se, value + z * se
+
+
+def delta_method(fun: Callable, theta_flat: np.ndarray, cov: np.ndarray,
+                 unflatten: Callable) -> Estimate:
+    """Estimate of fun(params) with its delta-method standard error (gradient by JAX)."""
+    import jax
+    import jax.numpy as jnp
+
+    def g(flat):
+        return jnp.asarray(fun(unflatten(flat)), dtype=jnp.float64)
+
+    flat = jnp.asarray(theta_flat, dtype=jnp.float64)
+    value = np.asarray(g(flat))
+    jac = np.asarray(jax.jacfwd(g)(flat)).reshape(value.size, -1)
+    var = np.einsum("ij,jk,ik->i", jac, cov, jac)
+    se = np.sqrt(np.maximum(var, 0.0))
+    if value.ndim == 0:
+        return Estimate(float(value), float(se[0]))
+    return Estimate(value, se.reshape(value.shape))

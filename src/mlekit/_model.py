@@ -1,0 +1,206 @@
+"""The one protocol every fit target implements: a per-observation log-likelihood.
+
+The optimizer, the inference and the diagnostics see a model only through this class:
+``params`` (the declared parameters), ``logpdf(x, params)`` (the log-density of each
+observation), ``prepare`` (validate and encode data), and ``start`` (start values).
+Families add optional speed-ups (sufficient statistics, closed forms) that the engine
+verifies against ``logpdf``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._errors import DataError, ModelError
+from ._params import Param
+
+
+@dataclass(frozen=True)
+class Support:
+    """Where observations may lie: an interval of the reals, optionally integers only."""
+
+    lower: float = -math.inf
+    upper: float = math.inf
+    lower_open: bool = True
+    upper_open: bool = True
+    integer: bool = False
+
+    def describe(self) -> str:
+        if self.integer:
+            if self.lower == 0 and self.upper == 1:
+                return "{0, 1}"
+            if self.upper == math.inf:
+                return f"integers >= {self.lower:g}"
+            return f"integers {self.lower:g}..{self.upper:g}"
+        lo = "(" if self.lower_open else "["
+        hi = ")" if self.upper_open else "]"
+        if self.lower == -math.inf and self.upper == math.inf:
+            return "all real numbers"
+        if self.upper == math.inf:
+            return f"x {'>' if self.lower_open else '>='} {self.lower:g}"
+        return f"x in {lo}{self.lower:g}, {self.upper:g}{hi}"
+
+    def violations(self, x: np.ndarray) -> np.ndarray:
+        """Boolean mask of observations outside the support."""
+        bad = np.zeros(x.shape, dtype=bool)
+        if self.lower > -math.inf:
+            bad |= (x <= self.lower) if self.lower_open else (x < self.lower)
+        if self.upper < math.inf:
+            bad |= (x >= self.upper) if self.upper_open else (x > self.upper)
+        if self.integer:
+            bad |= x != np.round(x)
+        return bad
+
+
+REALS = Support()
+
+
+class Model:
+    """Base of every fit target: declared parameters and a per-observation log-density.
+
+    Subclasses define ``name``, ``params`` and ``logpdf``; the rest has working defaults.
+    Instances are immutable; compiled code is keyed on them (families compare by value).
+    """
+
+    name: str = "model"
+    support: Support = REALS
+    #: the smallest number of observations with which an interior maximum can exist
+    min_n: int = 1
+    #: True when a positive spread is needed (constant data has no interior MLE)
+    needs_spread: bool = False
+    #: True when ``suffstats``/``loglik_stats`` are defined (exponential families)
+    sufficient: bool = False
+
+    @property
+    def params(self) -> Mapping[str, Param]:
+        raise NotImplementedError
+
+    def logpdf(self, x, params):
+        """Log-density of each observation (JAX-traceable): array like ``x``."""
+        raise NotImplementedError
+
+    # -- data --------------------------------------------------------------------------------
+    def prepare(self, x: np.ndarray) -> tuple[Model, np.ndarray]:
+        """Check data against the support; return the model to fit (families whose shape
+        depends on the data, e.g. categorical, resolve it here) and the encoded data."""
+        bad = self.support.violations(x)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(
+                f"x[{i}] = {x[i]!r} is outside the support of {self.name} "
+                f"({self.support.describe()}); {int(bad.sum())} value(s) are. "
+                "Remove or correct them, or choose a family whose support contains them."
+            )
+        n = x.shape[0]
+        if n < self.min_n:
+            raise DataError(
+                f"{self.name} needs at least {self.min_n} observations to estimate "
+                f"{len(self.params)} parameter(s); got n={n}. Collect more data or fix parameters."
+            )
+        if self.needs_spread and n > 0 and np.all(x == x[0]):
+            raise DataError(
+                f"all {n} observations equal {x[0]!r}: the {self.name} likelihood grows without "
+                "bound as the spread goes to 0, so no maximum likelihood estimate exists. "
+                "Check the data, or fix the spread parameter with fixed={...}."
+            )
+        return self, x
+
+    def start(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Start values in natural units; the default takes each parameter's ``init``."""
+        out = {}
+        for name, p in self.params.items():
+            if p.init is None:
+                raise ModelError(
+                    f"parameter {name!r} of {self.name} has no start value; "
+                    f"declare it with init=..., or pass start={{{name!r}: value}} to fit()."
+                )
+            out[name] = p.start()
+        return out
+
+    # -- optional speed-ups (families) ---------------------------------------------------------
+    def suffstats(self, x, w):
+        """Sufficient statistics of one chunk (JAX), weights ``w`` (0 on padding)."""
+        raise NotImplementedError
+
+    def merge_stats(self, parts: list[np.ndarray]) -> np.ndarray:
+        """Combine per-chunk statistics; sums by default."""
+        return np.sum(parts, axis=0)
+
+    def loglik_stats(self, stats, params):
+        """Total log-likelihood from sufficient statistics (JAX)."""
+        raise NotImplementedError
+
+    def closed_form(self, stats: np.ndarray, fixed: Mapping[str, np.ndarray]) -> dict | None:
+        """The MLE in closed form from the statistics, or None where there is none."""
+        return None
+
+
+class UserModel(Model):
+    """A model from a user's log-density function: ``mk.Model(logpdf, params={...})``.
+
+    Parameters
+    ----------
+    logpdf : callable
+        ``logpdf(x, params) -> array``: the log-density of each observation, written with
+        ``jax.numpy``; ``params`` is a dict of parameter values in natural units.
+    params : dict
+        Parameter name -> declaration (``mk.Real``, ``mk.Positive``, ``mk.UnitInterval``, ...).
+    support : Support, optional
+        Where the observations may lie (checked before fitting).
+    name : str
+        A label used in summaries and error messages.
+
+    Examples
+    --------
+    A zero-inflated Poisson:
+
+    >>> import jax.numpy as jnp, jax.scipy.special as jss, mlekit as mk
+    >>> def zip_logpdf(x, p):
+    ...     pois = x * jnp.log(p["lambda"]) - p["lambda"] - jss.gammaln(x + 1)
+    ...     zero = jnp.logaddexp(jnp.log(p["pi"]), jnp.log1p(-p["pi"]) - p["lambda"])
+    ...     return jnp.where(x == 0, zero, jnp.log1p(-p["pi"]) + pois)
+    >>> zip_model = mk.Model(zip_logpdf, params={"pi": mk.UnitInterval(init=0.5),
+    ...                                          "lambda": mk.Positive(init=1.0)})
+    >>> fit = mk.fit(zip_model, [0, 0, 0, 1, 2, 0, 3, 1, 0, 2])
+    >>> round(fit.params["lambda"], 3)
+    1.8
+    """
+
+    def __init__(
+        self,
+        logpdf: Callable,
+        params: Mapping[str, Param],
+        support: Support | None = None,
+        name: str = "model",
+    ):
+        if not callable(logpdf):
+            raise ModelError(f"logpdf must be a function logpdf(x, params); got {logpdf!r}.")
+        if not isinstance(params, Mapping) or not params:
+            raise ModelError(
+                "params must be a non-empty dict of name -> mk.Real(...) / mk.Positive(...) / ..."
+            )
+        for key, value in params.items():
+            if not isinstance(value, Param):
+                raise ModelError(
+                    f"params[{key!r}] = {value!r} is not a parameter declaration; "
+                    "use mk.Real(init=...), mk.Positive(init=...), mk.UnitInterval(init=...)."
+                )
+        self._logpdf = logpdf
+        self._params = dict(params)
+        self.support = support if support is not None else REALS
+        self.name = name
+        self.min_n = 1
+
+    @property
+    def params(self):
+        return self._params
+
+    def logpdf(self, x, params):
+        return self._logpdf(x, params)
+
+    def __repr__(self):
+        return f"Model({self.name!r}, params={list(self._params)})"

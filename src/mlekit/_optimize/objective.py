@@ -1,0 +1,150 @@
+"""The log-likelihood as the optimizer sees it: value, gradient and exact Hessian in the
+unconstrained coordinates, summed over data chunks (or computed from sufficient statistics).
+
+Compiled functions are module-level and keyed on (model, layout, shapes), so every fit of the
+same family and chunk shape reuses one compiled program (and the persistent cache across runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._data import Chunks
+from .._model import Model
+from .._params import Constraint
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which parameters are free, and how they pack into one unconstrained vector ``u``."""
+
+    names: tuple[str, ...]
+    constraints: tuple[Constraint, ...]
+    shapes: tuple[tuple[int, ...], ...]
+
+    @classmethod
+    def of(cls, model: Model, fixed: Mapping[str, object]) -> Layout:
+        free = [(n, p) for n, p in model.params.items() if n not in fixed]
+        return cls(
+            tuple(n for n, _ in free),
+            tuple(p.constraint for _, p in free),
+            tuple(p.shape for _, p in free),
+        )
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(c.free_size(s) for c, s in zip(self.constraints, self.shapes, strict=True))
+
+    @property
+    def k(self) -> int:
+        return sum(self.sizes)
+
+    def unpack(self, u, fixed: Mapping[str, jax.Array]) -> dict:
+        """u -> {name: natural value} including fixed parameters (traceable)."""
+        out, i = dict(fixed), 0
+        for name, c, shape, size in zip(self.names, self.constraints, self.shapes, self.sizes,
+                                        strict=True):
+            piece = u[i:i + size]
+            out[name] = c.forward(piece if shape else piece[0])
+            i += size
+        return out
+
+    def pack(self, theta: Mapping[str, np.ndarray]) -> np.ndarray:
+        """{name: natural value} -> u (numpy)."""
+        parts = [np.atleast_1d(c.inverse(np.asarray(theta[n], dtype=float)))
+                 for n, c in zip(self.names, self.constraints, strict=True)]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def natural_flat(self, u, fixed):
+        """The free parameters in natural units as one flat vector (traceable)."""
+        theta = self.unpack(u, fixed)
+        return jnp.concatenate([jnp.ravel(theta[n]) for n in self.names])
+
+    def labels(self) -> tuple[str, ...]:
+        """One label per natural coordinate: 'sd', or 'probs[0]', 'probs[1]', ... for vectors."""
+        out = []
+        for n, s in zip(self.names, self.shapes, strict=True):
+            out += [n] if not s else [f"{n}[{i}]" for i in range(int(np.prod(s)))]
+        return tuple(out)
+
+
+def _derivs(ll, u):
+    """(value, gradient, Hessian) of a scalar function in one program."""
+    def grad_with_aux(v):
+        value, g = jax.value_and_grad(ll)(v)
+        return g, (value, g)
+
+    h, (value, g) = jax.jacfwd(grad_with_aux, has_aux=True)(u)
+    return value, g, h
+
+
+@partial(jax.jit, static_argnames=("model", "layout"))
+def chunk_derivs(u, fixed, x, w, model, layout):
+    return _derivs(lambda v: jnp.sum(w * model.logpdf(x, layout.unpack(v, fixed))), u)
+
+
+@partial(jax.jit, static_argnames=("model", "layout"))
+def chunk_loglik_terms(u, fixed, x, model, layout):
+    return model.logpdf(x, layout.unpack(u, fixed))
+
+
+@partial(jax.jit, static_argnames=("model",))
+def chunk_stats(x, w, model):
+    return model.suffstats(x, w)
+
+
+@partial(jax.jit, static_argnames=("model", "layout"))
+def stats_derivs(u, fixed, stats, model, layout):
+    return _derivs(lambda v: model.loglik_stats(stats, layout.unpack(v, fixed)), u)
+
+
+@partial(jax.jit, static_argnames=("layout",))
+def natural_jacobian(u, fixed, layout):
+    return jax.jacfwd(lambda v: layout.natural_flat(v, fixed))(u)
+
+
+class Objective:
+    """Log-likelihood of a model on data, as a function of the free unconstrained ``u``.
+
+    Calling it returns numpy ``(loglik, gradient, Hessian)``. Families with sufficient
+    statistics reduce the data once and never touch it again.
+    """
+
+    def __init__(self, model: Model, layout: Layout, fixed: Mapping[str, np.ndarray],
+                 chunks: Chunks):
+        self.model, self.layout, self.chunks = model, layout, chunks
+        self.fixed = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in fixed.items()}
+        self.stats = None
+        if model.sufficient:
+            parts = [chunk_stats(x, w, model) for x, w in chunks.parts]
+            self.stats = model.merge_stats([np.asarray(p) for p in parts])
+            self._stats_dev = jnp.asarray(self.stats)
+
+    @property
+    def n(self) -> int:
+        return self.chunks.n
+
+    def __call__(self, u: np.ndarray):
+        if self.stats is None:
+            return self.direct(u)
+        out = stats_derivs(jnp.asarray(u, dtype=jnp.float64), self.fixed, self._stats_dev,
+                           self.model, self.layout)
+        return tuple(np.asarray(o, dtype=float) for o in out)
+
+    def direct(self, u: np.ndarray):
+        """Derivatives summed over the data itself, bypassing sufficient statistics."""
+        u = jnp.asarray(u, dtype=jnp.float64)
+        outs = [chunk_derivs(u, self.fixed, x, w, self.model, self.layout)
+                for x, w in self.chunks.parts]
+        return tuple(np.sum([np.asarray(o[i], dtype=float) for o in outs], axis=0)
+                     for i in range(3))
+
+    def jacobian(self, u: np.ndarray) -> np.ndarray:
+        """d(natural free parameters)/du at u."""
+        return np.asarray(natural_jacobian(jnp.asarray(u), self.fixed, self.layout))

@@ -1,0 +1,196 @@
+"""Declarative parameters: a constraint and a bijection to an unconstrained space.
+
+The optimizer works on unconstrained reals ``u``; results are reported in natural units
+``theta = constraint.forward(u)``. Each constraint is a small immutable object, so a model's
+parameter declaration is hashable and can key compiled functions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import jax.numpy as jnp
+import numpy as np
+
+from ._errors import ModelError
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """Base: the identity map on the reals."""
+
+    def forward(self, u):
+        """Unconstrained -> natural (traced by JAX)."""
+        return u
+
+    def inverse(self, theta: np.ndarray) -> np.ndarray:
+        """Natural -> unconstrained (numpy, for start values)."""
+        return np.asarray(theta, dtype=float)
+
+    def contains(self, theta: np.ndarray) -> bool:
+        return bool(np.all(np.isfinite(theta)))
+
+    def free_size(self, shape: tuple[int, ...]) -> int:
+        """Number of unconstrained coordinates for a natural value of this shape."""
+        return math.prod(shape)
+
+    def interior(self, theta: np.ndarray) -> bool:
+        """True when theta is strictly inside the constraint set (not on its boundary)."""
+        return self.contains(theta)
+
+    def describe(self) -> str:
+        return "any real number"
+
+
+@dataclass(frozen=True)
+class RealLine(Constraint):
+    pass
+
+
+@dataclass(frozen=True)
+class GreaterThan(Constraint):
+    """theta = lower + exp(u)."""
+
+    lower: float = 0.0
+
+    def forward(self, u):
+        return self.lower + jnp.exp(u)
+
+    def inverse(self, theta):
+        return np.log(np.asarray(theta, dtype=float) - self.lower)
+
+    def contains(self, theta):
+        t = np.asarray(theta, dtype=float)
+        return bool(np.all(np.isfinite(t)) and np.all(t > self.lower))
+
+    def describe(self):
+        return f"> {self.lower:g}"
+
+
+@dataclass(frozen=True)
+class OpenInterval(Constraint):
+    """theta = lower + (upper - lower) * sigmoid(u)."""
+
+    lower: float = 0.0
+    upper: float = 1.0
+
+    def forward(self, u):
+        return self.lower + (self.upper - self.lower) * jnp.where(
+            u >= 0, 1.0 / (1.0 + jnp.exp(-u)), jnp.exp(u) / (1.0 + jnp.exp(u))
+        )
+
+    def inverse(self, theta):
+        p = (np.asarray(theta, dtype=float) - self.lower) / (self.upper - self.lower)
+        return np.log(p) - np.log1p(-p)
+
+    def contains(self, theta):
+        t = np.asarray(theta, dtype=float)
+        return bool(np.all(np.isfinite(t)) and np.all((t > self.lower) & (t < self.upper)))
+
+    def describe(self):
+        return f"in ({self.lower:g}, {self.upper:g})"
+
+
+@dataclass(frozen=True)
+class SimplexConstraint(Constraint):
+    """Probabilities that sum to one; the last category is the reference:
+    theta = softmax([u_1, ..., u_{K-1}, 0])."""
+
+    def forward(self, u):
+        z = jnp.concatenate([u, jnp.zeros(1, dtype=u.dtype)])
+        z = z - jnp.max(z)
+        e = jnp.exp(z)
+        return e / jnp.sum(e)
+
+    def inverse(self, theta):
+        p = np.asarray(theta, dtype=float)
+        return np.log(p[:-1]) - np.log(p[-1])
+
+    def contains(self, theta):
+        p = np.asarray(theta, dtype=float)
+        return bool(
+            p.ndim == 1 and np.all(np.isfinite(p)) and np.all(p > 0) and abs(p.sum() - 1) < 1e-9
+        )
+
+    def free_size(self, shape):
+        return shape[0] - 1
+
+    def describe(self):
+        return "positive and summing to 1"
+
+
+REAL = RealLine()
+POSITIVE = GreaterThan(0.0)
+UNIT = OpenInterval(0.0, 1.0)
+SIMPLEX = SimplexConstraint()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A declared parameter: its constraint, shape and (optional) start value.
+
+    Build them with :func:`Real`, :func:`Positive`, :func:`UnitInterval`, :func:`Simplex`,
+    :func:`Interval` or :func:`GreaterThanBound`.
+    """
+
+    constraint: Constraint = REAL
+    init: object = None
+    shape: tuple[int, ...] = ()
+    doc: str = field(default="", compare=False)
+
+    def start(self) -> np.ndarray | None:
+        return None if self.init is None else np.broadcast_to(
+            np.asarray(self.init, dtype=float), self.shape
+        ).copy()
+
+
+def _param(constraint: Constraint, init, shape) -> Param:
+    shape = tuple(int(s) for s in np.atleast_1d(shape)) if shape != () else ()
+    if init is not None:
+        value = np.broadcast_to(np.asarray(init, dtype=float), shape)
+        if not constraint.contains(value):
+            raise ModelError(
+                f"init={init!r} violates the parameter's constraint ({constraint.describe()}); "
+                "give a start value inside it."
+            )
+    return Param(constraint, None if init is None else _freeze(init), shape)
+
+
+def _freeze(init):
+    arr = np.asarray(init, dtype=float)
+    return float(arr) if arr.ndim == 0 else tuple(arr.tolist())
+
+
+def Real(init: float | None = None, shape: tuple[int, ...] = ()) -> Param:
+    """A real-valued parameter (no constraint)."""
+    return _param(REAL, init, shape)
+
+
+def Positive(init: float | None = None, shape: tuple[int, ...] = ()) -> Param:
+    """A parameter > 0, optimized as log(theta)."""
+    return _param(POSITIVE, init, shape)
+
+
+def UnitInterval(init: float | None = None, shape: tuple[int, ...] = ()) -> Param:
+    """A parameter in (0, 1), optimized as logit(theta)."""
+    return _param(UNIT, init, shape)
+
+
+def Interval(lower: float, upper: float, init: float | None = None) -> Param:
+    """A parameter in (lower, upper), optimized through a scaled logit."""
+    if not lower < upper:
+        raise ModelError(f"Interval(lower={lower}, upper={upper}) needs lower < upper.")
+    return _param(OpenInterval(float(lower), float(upper)), init, ())
+
+
+def GreaterThanBound(lower: float, init: float | None = None) -> Param:
+    """A parameter > lower, optimized as log(theta - lower)."""
+    return _param(GreaterThan(float(lower)), init, ())
+
+
+def Simplex(k: int, init=None) -> Param:
+    """A probability vector of length k (k >= 2), optimized as k-1 log-odds to the last."""
+    if int(k) < 2:
+        raise ModelError(f"Simplex(k={k}) needs k >= 2 categories.")
+    return _param(SIMPLEX, init, (int(k),))
