@@ -27,6 +27,7 @@ from ._families import (  # noqa: E402
     family,
 )
 from ._fit import fit  # noqa: E402
+from . import _io  # noqa: E402, F401
 from ._inference import Estimate  # noqa: E402
 from ._model import Support  # noqa: E402
 from ._model import UserModel as Model  # noqa: E402

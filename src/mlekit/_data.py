@@ -57,7 +57,7 @@ def as_observations(values, name: str = "x") -> np.ndarray:
         bad = np.flatnonzero(~finite)
         raise DataError(
             f"{name} has {bad.size} non-finite value(s) (NaN or infinite), the first "
-            f"{name}[{bad[0]}] = {x[bad[0]]!r}; drop them first, e.g. x[np.isfinite(x)] "
+            f"{name}[{bad[0]}] = {float(x[bad[0]])!r}; drop them first, e.g. x[np.isfinite(x)] "
             "(or --dropna on the command line)."
         )
     return x

@@ -91,7 +91,7 @@ class Model:
         if bad.any():
             i = int(np.argmax(bad))
             raise DataError(
-                f"x[{i}] = {x[i]!r} is outside the support of {self.name} "
+                f"x[{i}] = {float(x[i])!r} is outside the support of {self.name} "
                 f"({self.support.describe()}); {int(bad.sum())} value(s) are. "
                 "Remove or correct them, or choose a family whose support contains them."
             )
@@ -103,7 +103,7 @@ class Model:
             )
         if self.needs_spread and n > 0 and np.all(x == x[0]):
             raise DataError(
-                f"all {n} observations equal {x[0]!r}: the {self.name} likelihood grows without "
+                f"all {n} observations equal {float(x[0])!r}: the {self.name} likelihood grows without "
                 "bound as the spread goes to 0, so no maximum likelihood estimate exists. "
                 "Check the data, or fix the spread parameter with fixed={...}."
             )

@@ -138,7 +138,7 @@ class Categorical(Family):
         if bad.any():
             i = int(np.argmax(bad))
             raise DataError(
-                f"x[{i}] = {x[i]!r} is not a category code of categorical(k={model.k}) "
+                f"x[{i}] = {float(x[i])!r} is not a category code of categorical(k={model.k}) "
                 f"(integers 0..{model.k - 1}); recode the categories as 0..k-1."
             )
         counts = np.bincount(x.astype(np.int64), minlength=model.k)

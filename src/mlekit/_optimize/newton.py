@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 DECREMENT_TOL = 1e-12
+#: below this decrement the estimate is exact to rounding and needs no polishing step
+POLISH_ABOVE = 1e-20
 
 
 class Status(enum.Enum):
@@ -99,8 +101,16 @@ def maximize(
     for it in range(maxiter + 1):
         dec, definite = newton_decrement(g, h)
         if definite and dec <= DECREMENT_TOL * max(1.0, 1e-6 * abs(ll)):
+            if dec > POLISH_ABOVE:
+                # one last Newton step: convergence is quadratic here, so it takes the estimate
+                # from ~1e-7 relative to the precision of float64 for the price of one pass
+                trial = u + np.linalg.solve(-h, g)
+                ll_new, g_new, h_new = derivs(trial)
+                dec_new, definite_new = newton_decrement(g_new, h_new)
+                if definite_new and np.isfinite(ll_new) and dec_new < dec:
+                    u, ll, g, h, dec, it = trial, float(ll_new), g_new, h_new, dec_new, it + 1
             return NewtonResult(u, ll, g, h, it, Status.CONVERGED,
-                                "converged: score ~ 0 and Hessian negative definite", dec)
+                                "score ~ 0 and Hessian negative definite", dec)
         if it == maxiter:
             break
         p = trust_region_step(g, h, radius)
@@ -122,7 +132,7 @@ def maximize(
             dec, definite = newton_decrement(g, h)
             done = definite and dec <= 1e-6
             status = Status.CONVERGED if done else Status.STALLED
-            msg = ("converged: no further gain possible in float64" if done else
+            msg = ("no further gain possible in float64; score ~ 0" if done else
                    "stalled: no ascent found at the precision of float64")
             return NewtonResult(u, ll, g, h, it + 1, status, msg, dec)
         if radius < 1e-12:

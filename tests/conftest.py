@@ -1,0 +1,28 @@
+"""Shared fixtures: the reference datasets in ../shared/data (exported from R)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+BUNDLED_DATA = Path(__file__).resolve().parents[1] / "src" / "mlekit" / "data"
+
+
+def shared_csv(name: str) -> pd.DataFrame:
+    path = SHARED_DATA / name
+    if not path.exists():  # the bundled copy serves where shared/ is not beside the checkout
+        path = BUNDLED_DATA / name
+    return pd.read_csv(path)
+
+
+@pytest.fixture(scope="session")
+def groundbeef():
+    return shared_csv("groundbeef.csv")["serving"].to_numpy(dtype=float)
+
+
+@pytest.fixture(scope="session")
+def abbey():
+    return shared_csv("abbey.csv")["abbey"].to_numpy(dtype=float)
