@@ -9,6 +9,7 @@ from ._jax_setup import configure as _configure
 
 _configure()
 
+from . import _io  # noqa: E402, F401
 from ._data import as_observations  # noqa: E402
 from ._diagnostics import Diagnostic  # noqa: E402
 from ._errors import DataError, FitError, MlekitError, ModelError  # noqa: E402
@@ -27,7 +28,6 @@ from ._families import (  # noqa: E402
     family,
 )
 from ._fit import fit  # noqa: E402
-from . import _io  # noqa: E402, F401
 from ._inference import Estimate  # noqa: E402
 from ._model import Support  # noqa: E402
 from ._model import UserModel as Model  # noqa: E402

@@ -1,4 +1,4 @@
-"""The exceptions mlekit raises. Every message names the argument, the value, the rule and the fix."""
+"""The exceptions mlekit raises; every message names the argument, the value, the rule, the fix."""
 
 
 class MlekitError(Exception):

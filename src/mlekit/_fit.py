@@ -92,7 +92,8 @@ def _resolve_model(model) -> Model:
     if isinstance(model, str):
         return family_by_name(model)
     if isinstance(model, type) and issubclass(model, Model):
-        raise ModelError(f"model={model.__name__} is a class; pass an instance, {model.__name__}().")
+        name = model.__name__
+        raise ModelError(f"model={name} is a class; pass an instance, {name}().")
     if not isinstance(model, Model):
         raise ModelError(
             f"model={model!r} is not a model; pass a family such as mk.Gamma(), a family name "

@@ -33,16 +33,19 @@ def read_table(path: str):
     except pd.errors.EmptyDataError:
         raise DataError(f"file {path!r} is empty: there is nothing to fit.") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as err:
-        raise DataError(f"cannot read {path!r} as CSV or Parquet: {err}".rstrip(".") + ".") from None
+        reason = str(err).rstrip(".")
+        raise DataError(f"cannot read {path!r} as CSV or Parquet: {reason}.") from None
 
 
 def read_column(path: str, column: str | None = None, dropna: bool = False) -> np.ndarray:
     """The observations in ``column`` of the file (the only numeric column if not given)."""
+    import pandas as pd
+
     df = read_table(path)
     if df.shape[1] == 0 or df.shape[0] == 0:
         raise DataError(f"{path!r} has no data rows: there is nothing to fit.")
     if column is None:
-        numeric = [c for c in df.columns if np.issubdtype(df[c].dtype, np.number)]
+        numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
         if len(df.columns) == 1:
             column = df.columns[0]
         elif len(numeric) == 1:
@@ -68,4 +71,4 @@ def read_column(path: str, column: str | None = None, dropna: bool = False) -> n
             series = series[np.isfinite(numeric)]
         else:
             series = series.dropna()
-    return as_observations(series.reset_index(drop=True), f"column {column!r}")
+    return as_observations(series.reset_index(drop=True), str(column))

@@ -103,8 +103,8 @@ class Model:
             )
         if self.needs_spread and n > 0 and np.all(x == x[0]):
             raise DataError(
-                f"all {n} observations equal {float(x[0])!r}: the {self.name} likelihood grows without "
-                "bound as the spread goes to 0, so no maximum likelihood estimate exists. "
+                f"all {n} observations equal {float(x[0])!r}: the {self.name} likelihood grows "
+                "without bound as the spread goes to 0, so no maximum likelihood estimate exists. "
                 "Check the data, or fix the spread parameter with fixed={...}."
             )
         return self, x

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from importlib import resources
 from typing import Annotated
 
@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 
-class CI(str, Enum):
+class CI(StrEnum):
     wald = "wald"
 
 
@@ -49,6 +49,8 @@ def fit(
             typer.echo(result.summary(level=level))
     except mk.MlekitError as err:
         _fail(str(err))
+    except Exception as err:  # a bug of ours: still one line, never a traceback
+        _fail(f"internal error ({type(err).__name__}: {err}); please report it with the command.")
 
 
 @app.command()
@@ -84,7 +86,8 @@ def demo() -> None:
         for f in fits:
             typer.echo(f.summary() + "\n")
         best = min(fits, key=lambda f: f.aic)
-        ranking = ", ".join(f"{f.model_name} {f.aic:.1f}" for f in sorted(fits, key=lambda f: f.aic))
+        ranked = sorted(fits, key=lambda f: f.aic)
+        ranking = ", ".join(f"{f.model_name} {f.aic:.1f}" for f in ranked)
         typer.echo(f"AIC (lower is better): {ranking}  ->  {best.model_name}\n")
 
 

@@ -1,0 +1,115 @@
+"""The command line: real files, JSON that equals fit.to_dict(), one-line errors, no tracebacks."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import mlekit as mk
+from mlekit.cli import app
+
+runner = CliRunner()
+
+
+def run(*args, input=None):
+    return runner.invoke(app, list(args), input=input)
+
+
+@pytest.fixture
+def beef_csv(tmp_path, groundbeef):
+    path = tmp_path / "beef.csv"
+    pd.DataFrame({"id": np.arange(groundbeef.size), "serving": groundbeef}).to_csv(path,
+                                                                                   index=False)
+    return path
+
+
+def test_fit_csv_prints_summary(beef_csv):
+    out = run("fit", str(beef_csv), "--column", "serving", "--dist", "gamma")
+    assert out.exit_code == 0, out.output
+    assert "Maximum likelihood fit: gamma" in out.output and "shape" in out.output
+
+
+def test_json_is_exactly_to_dict(beef_csv, groundbeef):
+    out = run("fit", str(beef_csv), "--column", "serving", "--dist", "weibull", "--json")
+    assert out.exit_code == 0
+    assert json.loads(out.output) == json.loads(json.dumps(mk.fit("weibull", groundbeef).to_dict()))
+
+
+def test_parquet_and_single_column_needs_no_column(tmp_path, groundbeef):
+    path = tmp_path / "beef.parquet"
+    pd.DataFrame({"serving": groundbeef}).to_parquet(path)
+    out = run("fit", str(path), "--dist", "lognormal", "--json")
+    assert out.exit_code == 0
+    assert json.loads(out.output)["params"]["meanlog"] == pytest.approx(4.1693700894537065)
+
+
+def test_stdin(groundbeef):
+    text = "serving\n" + "\n".join(map(str, groundbeef)) + "\n"
+    out = run("fit", "-", "--dist", "normal", "--json", input=text)
+    assert out.exit_code == 0
+    assert json.loads(out.output)["params"]["mean"] == pytest.approx(73.645669291338578)
+
+
+@pytest.mark.parametrize("args,message", [
+    (("fit", "nope.csv", "--dist", "normal"), "does not exist"),
+    (("fit", "{beef}", "--dist", "normal"), "choose one with --column"),
+    (("fit", "{beef}", "--column", "weight", "--dist", "normal"),
+     "column 'weight' is not in .*available columns: id, serving"),
+    (("fit", "{beef}", "--column", "serving", "--dist", "gama"), "unknown family 'gama'"),
+    (("fit", "{beef}", "--column", "id", "--dist", "gamma"), r"x\[0\] = 0.0 is outside"),
+])
+def test_errors_are_one_line(beef_csv, args, message):
+    args = [a.replace("{beef}", str(beef_csv)) for a in args]
+    out = run(*args)
+    assert out.exit_code != 0
+    lines = out.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mlekit: error:")
+    assert "Traceback" not in out.output
+    import re
+
+    assert re.search(message, lines[0])
+
+
+def test_empty_and_bad_files(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("x\n")
+    words = tmp_path / "words.csv"
+    words.write_text("x\n1.0\n2.0\nfoo\n")
+    holes = tmp_path / "holes.csv"
+    holes.write_text("x,y\n1.0,1\n,2\n3.0,3\n4.0,4\n")
+    assert "is empty" in run("fit", str(empty), "--dist", "normal").output
+    assert "no data rows" in run("fit", str(header_only), "--dist", "normal").output
+    assert "x[2] = 'foo' is not a number" in run("fit", str(words), "--dist",
+                                                         "normal").output
+    out = run("fit", str(holes), "-c", "x", "--dist", "normal")
+    assert out.exit_code != 0 and "x[1] = nan" in out.output and "--dropna" in out.output
+    assert run("fit", str(holes), "-c", "x", "--dist", "normal", "--dropna").exit_code == 0
+
+
+def test_families_lists_every_family():
+    out = run("families")
+    assert out.exit_code == 0
+    for name in mk.FAMILIES:
+        assert name in out.output
+
+
+def test_demo_prints_real_results():
+    out = run("demo")
+    assert out.exit_code == 0
+    assert "groundbeef.csv" in out.output and "faithful.csv" in out.output
+    assert "4.01" in out.output  # gamma shape on groundbeef (R: 4.00834)
+
+
+def test_installed_command_never_prints_a_traceback(tmp_path):
+    missing = tmp_path / "missing.csv"
+    proc = subprocess.run([sys.executable, "-m", "mlekit.cli", "fit", str(missing), "--dist",
+                           "normal"], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().startswith("mlekit: error:") and "Traceback" not in proc.stderr
+    assert proc.stdout == ""

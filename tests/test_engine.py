@@ -1,0 +1,124 @@
+"""The engine: chunking and padding, sufficient statistics, the trust-region Newton solver."""
+
+import numpy as np
+import pytest
+
+import mlekit as mk
+from mlekit._data import CHUNK, Chunks, bucket
+from mlekit._optimize import Layout, Objective, Status, maximize
+from mlekit._optimize.newton import newton_decrement, trust_region_step
+from mlekit._optimize.objective import chunk_derivs
+
+SUFFICIENT = [
+    (mk.Normal(), lambda r: r.normal(3, 2, 300)),
+    (mk.LogNormal(), lambda r: r.lognormal(1, 0.5, 300)),
+    (mk.Exponential(), lambda r: r.exponential(2, 300)),
+    (mk.Gamma(), lambda r: r.gamma(2.5, 1.5, 300)),
+    (mk.Poisson(), lambda r: r.poisson(3.0, 300).astype(float)),
+    (mk.Bernoulli(), lambda r: (r.random(300) < 0.3).astype(float)),
+    (mk.Categorical(k=4), lambda r: r.integers(0, 4, 300).astype(float)),
+]
+
+
+@pytest.mark.parametrize("family,draw", SUFFICIENT, ids=[f.name for f, _ in SUFFICIENT])
+def test_sufficient_statistics_equal_the_sum_of_logpdf(family, draw):
+    x = draw(np.random.default_rng(0))
+    model, x = family.prepare(x)
+    layout = Layout.of(model, {})
+    obj = Objective(model, layout, {}, Chunks.from_array(x))
+    u = layout.pack(model.start(x)) + 0.1
+    for a, b in zip(obj(u), obj.direct(u), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-8)
+
+
+def test_buckets_are_powers_of_two():
+    assert bucket(1) == 64 and bucket(64) == 64 and bucket(65) == 128
+    assert bucket(1000) == 1024 and bucket(CHUNK) == CHUNK
+
+
+def test_chunks_pad_with_zero_weight():
+    x = np.arange(1.0, CHUNK + 101.0)
+    chunks = Chunks.from_array(x)
+    assert chunks.n == x.size and len(chunks.parts) == 2
+    (x0, w0), (x1, w1) = chunks.parts
+    assert x0.shape == (CHUNK,) and x1.shape == (128,)
+    assert float(w0.sum() + w1.sum()) == x.size
+    assert float(x1[-1]) == x[0]  # padding repeats a valid observation, with weight 0
+
+
+def test_a_new_n_in_the_same_bucket_does_not_recompile():
+    rng = np.random.default_rng(1)
+    mk.fit(mk.Weibull(), rng.weibull(1.5, 100) * 3)
+    before = chunk_derivs._cache_size()
+    mk.fit(mk.Weibull(), rng.weibull(1.5, 120) * 3)
+    mk.fit(mk.Weibull(), rng.weibull(1.5, 128) * 3)
+    assert chunk_derivs._cache_size() == before
+
+
+def test_data_longer_than_a_chunk():
+    rng = np.random.default_rng(2)
+    x = rng.weibull(1.7, 3 * CHUNK + 17) * 5.0
+    fit = mk.fit(mk.Weibull(), x)
+    assert fit.converged and fit.n == x.size
+    # the Weibull score equations at the estimate, written out by hand
+    k, lam = fit.params["shape"], fit.params["scale"]
+    z = (x / lam) ** k
+    assert abs(np.mean(z) - 1) < 1e-10
+    assert abs(1 / k + np.mean(np.log(x / lam)) - np.mean(z * np.log(x / lam))) < 1e-10
+
+
+def test_newton_step_inside_the_region_and_boundary_step_when_indefinite():
+    g = np.array([1.0, -2.0])
+    h = -np.diag([4.0, 2.0])  # concave: the Newton step solves h p = -g
+    np.testing.assert_allclose(trust_region_step(g, h, 10.0), [0.25, -1.0])
+    h_indef = np.diag([-1.0, 1.0])  # a saddle: Newton would go the wrong way in one direction
+    g2 = np.array([0.1, 0.1])
+    p = trust_region_step(g2, h_indef, 1.0)
+    assert np.linalg.norm(p) == pytest.approx(1.0, rel=1e-8)
+    assert g2 @ p + 0.5 * p @ h_indef @ p > 0  # the model predicts ascent
+    dec, definite = newton_decrement(g2, h_indef)
+    assert not definite and dec == np.inf
+
+
+def test_maximize_from_a_saddle_finds_the_maximum():
+    # ll(u) = -(u0^2 - 1)^2 - u1^2 has a saddle at 0 (Hessian indefinite there) and maxima at +-1
+    def derivs(u):
+        a, b = u
+        ll = -((a * a - 1) ** 2) - b * b
+        g = np.array([-4 * a * (a * a - 1), -2 * b])
+        h = np.array([[-12 * a * a + 4, 0.0], [0.0, -2.0]])
+        return ll, g, h
+
+    res = maximize(derivs, np.array([0.01, 0.5]))
+    assert res.status is Status.CONVERGED
+    np.testing.assert_allclose(np.abs(res.u), [1.0, 0.0], atol=1e-10)
+
+
+def test_unbounded_likelihood_reports_non_convergence():
+    model = mk.Model(lambda x, p: p["a"] * x, params={"a": mk.Real(init=0.0)},
+                     name="unbounded")
+    fit = mk.fit(model, [1.0, 2.0, 3.0], maxiter=8)
+    assert not fit.converged
+    assert [d.code for d in fit.diagnostics][:1] == ["iteration_limit"]
+    assert "maxiter=8" in fit.message
+
+
+def test_converged_fits_have_zero_score_and_negative_definite_hessian(groundbeef, abbey):
+    for family, data in [("weibull", groundbeef), ("gamma", groundbeef), ("student_t", abbey),
+                         ("normal", groundbeef)]:
+        fit = mk.fit(family, data)
+        model, x = mk.family(family).prepare(data)
+        layout = Layout.of(model, {})
+        obj = Objective(model, layout, {}, Chunks.from_array(x))
+        _, g, h = obj.direct(layout.pack(fit.params))
+        assert np.max(np.abs(g)) / fit.n < 1e-9
+        assert np.all(np.linalg.eigvalsh(h) < 0)
+        assert fit.score_max < 1e-9
+
+
+def test_fitting_does_not_change_the_model_or_the_data(groundbeef):
+    family = mk.Gamma()
+    before = groundbeef.copy()
+    mk.fit(family, groundbeef)
+    assert family == mk.Gamma()
+    np.testing.assert_array_equal(groundbeef, before)
