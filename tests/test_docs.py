@@ -1,0 +1,31 @@
+"""The README's examples and the docstrings' examples run and say what they claim."""
+
+import doctest
+import re
+from pathlib import Path
+
+import pytest
+
+import mlekit
+from mlekit import _families, _fit, _model, _result
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("module", [_families.continuous, _fit, _model, _result])
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_readme_python_blocks_run(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    assert "zero-inflated poisson" in capsys.readouterr().out
+
+
+def test_version():
+    assert mlekit.__version__
