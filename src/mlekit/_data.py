@@ -34,7 +34,7 @@ def as_observations(values, name: str = "x") -> np.ndarray:
                 "pick one, e.g. df['column']."
             )
         values = values.iloc[:, 0]
-    raw = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values, dtype=object)
+    raw = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
     if raw.ndim == 2 and 1 in raw.shape:
         raw = raw.reshape(-1)
     if raw.ndim != 1:
@@ -44,12 +44,13 @@ def as_observations(values, name: str = "x") -> np.ndarray:
         )
     if raw.size == 0:
         raise DataError(f"{name} is empty: there is nothing to fit. Pass at least one observation.")
-    try:
-        x = raw.astype(np.float64)
+    try:  # no copy when the data are float64 already
+        x = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError):
         i, bad = _first_non_numeric(raw)
+        shown = repr(str(bad)) if isinstance(bad, str) else repr(bad)
         raise DataError(
-            f"{name}[{i}] = {bad!r} is not a number; every observation must be numeric. "
+            f"{name}[{i}] = {shown} is not a number; every observation must be numeric. "
             "Clean or drop that row."
         ) from None
     finite = np.isfinite(x)

@@ -44,6 +44,12 @@ class Support:
             return f"x {'>' if self.lower_open else '>='} {self.lower:g}"
         return f"x in {lo}{self.lower:g}, {self.upper:g}{hi}"
 
+    def covers(self, lo: float, hi: float) -> bool:
+        """True when the whole range [lo, hi] lies in the support (integrality aside)."""
+        above = lo > self.lower if self.lower_open else lo >= self.lower
+        below = hi < self.upper if self.upper_open else hi <= self.upper
+        return bool(above and below)
+
     def violations(self, x: np.ndarray) -> np.ndarray:
         """Boolean mask of observations outside the support."""
         bad = np.zeros(x.shape, dtype=bool)
@@ -87,8 +93,9 @@ class Model:
     def prepare(self, x: np.ndarray) -> tuple[Model, np.ndarray]:
         """Check data against the support; return the model to fit (families whose shape
         depends on the data, e.g. categorical, resolve it here) and the encoded data."""
-        bad = self.support.violations(x)
-        if bad.any():
+        lo, hi = float(x.min()), float(x.max())  # two quick passes; the mask only on failure
+        if not self.support.covers(lo, hi) or (self.support.integer and np.any(x != np.round(x))):
+            bad = self.support.violations(x)
             i = int(np.argmax(bad))
             raise DataError(
                 f"x[{i}] = {float(x[i])!r} is outside the support of {self.name} "
@@ -101,7 +108,7 @@ class Model:
                 f"{self.name} needs at least {self.min_n} observations to estimate "
                 f"{len(self.params)} parameter(s); got n={n}. Collect more data or fix parameters."
             )
-        if self.needs_spread and n > 0 and np.all(x == x[0]):
+        if self.needs_spread and lo == hi:
             raise DataError(
                 f"all {n} observations equal {float(x[0])!r}: the {self.name} likelihood grows "
                 "without bound as the spread goes to 0, so no maximum likelihood estimate exists. "
