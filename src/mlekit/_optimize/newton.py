@@ -128,8 +128,11 @@ def maximize(
         if finite and rho > 1e-4:
             u, ll, g, h = trial, float(ll_new), g_new, h_new
         elif finite and predicted <= 1e-15 * max(1.0, abs(ll)):
-            # the model predicts no gain above rounding: the accuracy of float64 is exhausted
-            dec, definite = newton_decrement(g, h)
+            # the gain is below what float64 resolves in the log-likelihood, so the ratio test
+            # is noise: judge the trial point by its Newton decrement instead
+            dec_new, definite_new = newton_decrement(g_new, h_new)
+            if definite_new and dec_new < dec:
+                u, ll, g, h, dec, definite = trial, float(ll_new), g_new, h_new, dec_new, True
             done = definite and dec <= 1e-6
             status = Status.CONVERGED if done else Status.STALLED
             msg = ("no further gain possible in float64; score ~ 0" if done else
