@@ -25,7 +25,7 @@ def test_sufficient_statistics_equal_the_sum_of_logpdf(family, draw):
     x = draw(np.random.default_rng(0))
     model, x = family.prepare(x)
     layout = Layout.of(model, {})
-    obj = Objective(model, layout, {}, Chunks.from_array(x))
+    obj = Objective(model, layout, {}, x)
     u = layout.pack(model.start(x)) + 0.1
     for a, b in zip(obj(u), obj.direct(u), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-8)
@@ -109,7 +109,7 @@ def test_converged_fits_have_zero_score_and_negative_definite_hessian(groundbeef
         fit = mk.fit(family, data)
         model, x = mk.family(family).prepare(data)
         layout = Layout.of(model, {})
-        obj = Objective(model, layout, {}, Chunks.from_array(x))
+        obj = Objective(model, layout, {}, x)
         _, g, h = obj.direct(layout.pack(fit.params))
         assert np.max(np.abs(g)) / fit.n < 1e-9
         assert np.all(np.linalg.eigvalsh(h) < 0)

@@ -53,8 +53,10 @@ def as_observations(values, name: str = "x") -> np.ndarray:
             f"{name}[{i}] = {shown} is not a number; every observation must be numeric. "
             "Clean or drop that row."
         ) from None
-    finite = np.isfinite(x)
-    if not finite.all():
+    # the sum is finite exactly when every value is (barring overflow, rechecked below): one
+    # quick pass with no boolean temporary on the common path
+    finite = np.isfinite(x) if not np.isfinite(x.sum()) else None
+    if finite is not None and not finite.all():
         bad = np.flatnonzero(~finite)
         raise DataError(
             f"{name} has {bad.size} non-finite value(s) (NaN or infinite), the first "

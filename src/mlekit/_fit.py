@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._data import Chunks, as_observations
+from ._data import as_observations
 from ._diagnostics import convergence_diagnostics
 from ._errors import FitError, ModelError
 from ._families import family as family_by_name
@@ -69,7 +69,7 @@ def fit(
     if layout.k == 0:
         raise ModelError("every parameter is fixed; leave at least one free to estimate.")
 
-    objective = Objective(model, layout, fixed_values, Chunks.from_array(x))
+    objective = Objective(model, layout, fixed_values, x)
     theta0 = None
     if not start_values and objective.stats is not None:
         theta0 = model.closed_form(objective.stats, fixed_values)
@@ -131,10 +131,8 @@ def _check_values(model: Model, values, argname: str) -> dict[str, np.ndarray]:
 
 
 def _assemble(model, layout, objective, result, fixed, closed_form) -> Fit:
-    jac = objective.jacobian(result.u)
-    natural = layout.unpack(result.u, {})
-    params = {n: np.asarray(natural[n]) for n in model.params if n in natural}
-    params.update(fixed)
+    natural, jac = objective.natural(result.u)
+    params = {**natural, **fixed}
     params = {n: params[n] for n in model.params}  # declaration order
     cov = covariance(result.hess, jac) if result.status is not Status.NONFINITE else None
     se, i = {}, 0

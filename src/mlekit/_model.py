@@ -93,7 +93,9 @@ class Model:
     def prepare(self, x: np.ndarray) -> tuple[Model, np.ndarray]:
         """Check data against the support; return the model to fit (families whose shape
         depends on the data, e.g. categorical, resolve it here) and the encoded data."""
-        lo, hi = float(x.min()), float(x.max())  # two quick passes; the mask only on failure
+        bounded = self.support.lower > -math.inf or self.support.upper < math.inf
+        lo, hi = (float(x.min()), float(x.max())) if bounded or self.needs_spread else (0.0, 0.0)
+        # the range first (two quick passes); the per-observation mask only on failure
         if not self.support.covers(lo, hi) or (self.support.integer and np.any(x != np.round(x))):
             bad = self.support.violations(x)
             i = int(np.argmax(bad))
@@ -129,13 +131,9 @@ class Model:
         return out
 
     # -- optional speed-ups (families) ---------------------------------------------------------
-    def suffstats(self, x, w):
-        """Sufficient statistics of one chunk (JAX), weights ``w`` (0 on padding)."""
+    def suffstats(self, x: np.ndarray) -> np.ndarray:
+        """Sufficient statistics of the data (numpy: one or two fast passes, no device copy)."""
         raise NotImplementedError
-
-    def merge_stats(self, parts: list[np.ndarray]) -> np.ndarray:
-        """Combine per-chunk statistics; sums by default."""
-        return np.sum(parts, axis=0)
 
     def loglik_stats(self, stats, params):
         """Total log-likelihood from sufficient statistics (JAX)."""

@@ -94,57 +94,72 @@ def chunk_loglik_terms(u, fixed, x, model, layout):
     return model.logpdf(x, layout.unpack(u, fixed))
 
 
-@partial(jax.jit, static_argnames=("model",))
-def chunk_stats(x, w, model):
-    return model.suffstats(x, w)
-
-
 @partial(jax.jit, static_argnames=("model", "layout"))
 def stats_derivs(u, fixed, stats, model, layout):
     return _derivs(lambda v: model.loglik_stats(stats, layout.unpack(v, fixed)), u)
 
 
 @partial(jax.jit, static_argnames=("layout",))
-def natural_jacobian(u, fixed, layout):
-    return jax.jacfwd(lambda v: layout.natural_flat(v, fixed))(u)
+def natural_and_jacobian(u, fixed, layout):
+    """(natural free parameters as one flat vector, d natural / d u), in one program."""
+    def fun(v):
+        flat = layout.natural_flat(v, fixed)
+        return flat, flat
+
+    jac, flat = jax.jacfwd(fun, has_aux=True)(u)
+    return flat, jac
 
 
 class Objective:
     """Log-likelihood of a model on data, as a function of the free unconstrained ``u``.
 
     Calling it returns numpy ``(loglik, gradient, Hessian)``. Families with sufficient
-    statistics reduce the data once and never touch it again.
+    statistics reduce the data once, in numpy, and never touch it again.
     """
 
     def __init__(self, model: Model, layout: Layout, fixed: Mapping[str, np.ndarray],
-                 chunks: Chunks):
-        self.model, self.layout, self.chunks = model, layout, chunks
-        self.fixed = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in fixed.items()}
-        self.stats = None
-        if model.sufficient:
-            parts = [chunk_stats(x, w, model) for x, w in chunks.parts]
-            self.stats = model.merge_stats([np.asarray(p) for p in parts])
-            self._stats_dev = jnp.asarray(self.stats)
+                 x: np.ndarray):
+        self.model, self.layout, self.x = model, layout, x
+        # numpy arguments go straight to the compiled functions: jit's argument handling
+        # converts them faster than an eager jnp.asarray (measured 0.15 ms per call)
+        self.fixed = {k: np.asarray(v, dtype=np.float64) for k, v in fixed.items()}
+        self.stats = model.suffstats(x) if model.sufficient else None
+        self._chunks = None
+
+    @property
+    def chunks(self) -> Chunks:
+        """The data on the device in fixed-shape chunks (built on first use: families with
+        sufficient statistics never need them)."""
+        if self._chunks is None:
+            self._chunks = Chunks.from_array(self.x)
+        return self._chunks
 
     @property
     def n(self) -> int:
-        return self.chunks.n
+        return int(self.x.shape[0])
 
     def __call__(self, u: np.ndarray):
         if self.stats is None:
             return self.direct(u)
-        out = stats_derivs(jnp.asarray(u, dtype=jnp.float64), self.fixed, self._stats_dev,
+        out = stats_derivs(np.asarray(u, dtype=np.float64), self.fixed, self.stats,
                            self.model, self.layout)
         return tuple(np.asarray(o, dtype=float) for o in out)
 
     def direct(self, u: np.ndarray):
         """Derivatives summed over the data itself, bypassing sufficient statistics."""
-        u = jnp.asarray(u, dtype=jnp.float64)
+        u = np.asarray(u, dtype=np.float64)
         outs = [chunk_derivs(u, self.fixed, x, w, self.model, self.layout)
                 for x, w in self.chunks.parts]
         return tuple(np.sum([np.asarray(o[i], dtype=float) for o in outs], axis=0)
                      for i in range(3))
 
-    def jacobian(self, u: np.ndarray) -> np.ndarray:
-        """d(natural free parameters)/du at u."""
-        return np.asarray(natural_jacobian(jnp.asarray(u), self.fixed, self.layout))
+    def natural(self, u: np.ndarray) -> tuple[dict, np.ndarray]:
+        """({name: natural value} of the free parameters, d(natural flat)/du) at u."""
+        flat, jac = natural_and_jacobian(np.asarray(u, dtype=np.float64), self.fixed, self.layout)
+        flat = np.asarray(flat)
+        values, i = {}, 0
+        for name, shape in zip(self.layout.names, self.layout.shapes, strict=True):
+            size = int(np.prod(shape)) if shape else 1
+            values[name] = flat[i:i + size].reshape(shape)
+            i += size
+        return values, np.asarray(jac)
