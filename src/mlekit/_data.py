@@ -21,10 +21,15 @@ MIN_BUCKET = 1 << 6
 
 
 def as_observations(values, name: str = "x") -> np.ndarray:
-    """Validate raw data and return it as a 1-D float64 array.
+    """Validate raw data and return it as a 1-D float64 array (no copy if it already is one).
 
     Rules: one-dimensional (or a single column), numeric, non-empty, and finite.
     """
+    return observe(values, name)[0]
+
+
+def observe(values, name: str = "x") -> tuple[np.ndarray, float, float]:
+    """:func:`as_observations`, plus the data's range (min, max), which the same check needs."""
     if values is None:
         raise DataError(f"{name} is None; pass the observations as an array, list or column.")
     if hasattr(values, "to_numpy") and getattr(values, "ndim", 1) == 2:
@@ -53,17 +58,17 @@ def as_observations(values, name: str = "x") -> np.ndarray:
             f"{name}[{i}] = {shown} is not a number; every observation must be numeric. "
             "Clean or drop that row."
         ) from None
-    # the sum is finite exactly when every value is (barring overflow, rechecked below): one
-    # quick pass with no boolean temporary on the common path
-    finite = np.isfinite(x) if not np.isfinite(x.sum()) else None
-    if finite is not None and not finite.all():
-        bad = np.flatnonzero(~finite)
+    # min and max propagate NaN and show infinities: two quick passes that also give the range
+    # every support check needs; the per-value mask is built only when something is wrong
+    lo, hi = float(x.min()), float(x.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        bad = np.flatnonzero(~np.isfinite(x))
         raise DataError(
             f"{name} has {bad.size} non-finite value(s) (NaN or infinite), the first "
             f"{name}[{bad[0]}] = {float(x[bad[0]])!r}; drop them first, e.g. x[np.isfinite(x)] "
             "(or --dropna on the command line)."
         )
-    return x
+    return x, lo, hi
 
 
 def _first_non_numeric(raw: np.ndarray):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._data import as_observations
+from ._data import observe
 from ._diagnostics import convergence_diagnostics
 from ._errors import FitError, ModelError
 from ._families import family as family_by_name
@@ -61,8 +61,8 @@ def fit(
     model = _resolve_model(model)
     if not (isinstance(maxiter, int) and maxiter >= 0):
         raise ModelError(f"maxiter={maxiter!r} must be a non-negative integer, e.g. 200.")
-    x = as_observations(data, "data")
-    model, x = model.prepare(x)
+    x, lo, hi = observe(data, "data")
+    model, x = model.prepare(x, (lo, hi))
     fixed_values = _check_values(model, fixed, "fixed")
     start_values = _check_values(model, start, "start")
     layout = Layout.of(model, fixed_values)

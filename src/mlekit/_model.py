@@ -90,12 +90,13 @@ class Model:
         raise NotImplementedError
 
     # -- data --------------------------------------------------------------------------------
-    def prepare(self, x: np.ndarray) -> tuple[Model, np.ndarray]:
+    def prepare(self, x: np.ndarray, span: tuple[float, float] | None = None
+                ) -> tuple[Model, np.ndarray]:
         """Check data against the support; return the model to fit (families whose shape
-        depends on the data, e.g. categorical, resolve it here) and the encoded data."""
-        bounded = self.support.lower > -math.inf or self.support.upper < math.inf
-        lo, hi = (float(x.min()), float(x.max())) if bounded or self.needs_spread else (0.0, 0.0)
-        # the range first (two quick passes); the per-observation mask only on failure
+        depends on the data, e.g. categorical, resolve it here) and the encoded data.
+        ``span`` is the data's (min, max) where the caller has it already."""
+        lo, hi = span if span is not None else (float(x.min()), float(x.max()))
+        # the range first; the per-observation mask only on failure
         if not self.support.covers(lo, hi) or (self.support.integer and np.any(x != np.round(x))):
             bad = self.support.violations(x)
             i = int(np.argmax(bad))

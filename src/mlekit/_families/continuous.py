@@ -112,8 +112,8 @@ class Exponential(Family):
     PARAMS = {"rate": Positive()}
     sufficient = True
 
-    def prepare(self, x):
-        model, x = super().prepare(x)
+    def prepare(self, x, span=None):
+        model, x = super().prepare(x, span)
         if x.size and np.all(x == 0):
             from .._errors import DataError
 

@@ -39,8 +39,8 @@ class Poisson(Family):
     PARAMS = {"lambda": Positive()}
     sufficient = True
 
-    def prepare(self, x):
-        model, x = super().prepare(x)
+    def prepare(self, x, span=None):
+        model, x = super().prepare(x, span)
         if x.size and np.all(x == 0):
             raise _boundary_error("poisson", "lambda", "0", "all observations are 0")
         return model, x
@@ -79,8 +79,8 @@ class Bernoulli(Family):
     PARAMS = {"prob": UnitInterval()}
     sufficient = True
 
-    def prepare(self, x):
-        model, x = super().prepare(x)
+    def prepare(self, x, span=None):
+        model, x = super().prepare(x, span)
         if x.size and np.all(x == x[0]):
             value = "1" if x[0] == 1 else "0"
             raise _boundary_error("bernoulli", "prob", value, f"all observations are {value}")
@@ -134,7 +134,7 @@ class Categorical(Family):
         upper = math.inf if self.k is None else self.k - 1
         return Support(lower=0.0, upper=upper, lower_open=False, upper_open=False, integer=True)
 
-    def prepare(self, x):
+    def prepare(self, x, span=None):
         model = self if self.k is not None else Categorical(k=max(int(np.max(x)) + 1, 2))
         bad = model.support.violations(x)
         if bad.any():
