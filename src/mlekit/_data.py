@@ -8,6 +8,9 @@ log-density, gradient and Hessian in fast memory.
 
 from __future__ import annotations
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import jax
@@ -17,6 +20,26 @@ import numpy as np
 from ._errors import DataError
 
 CHUNK = 1 << 16
+WORKERS = min(os.cpu_count() or 1, 8)
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="mlekit")
+
+
+def split(seq, parts: int = WORKERS) -> list:
+    """``seq`` cut into at most ``parts`` contiguous pieces of near-equal length."""
+    step = max(1, -(-len(seq) // parts))
+    return [seq[i:i + step] for i in range(0, len(seq), step)]
+
+
+def parallel_map(fun, pieces: list) -> list:
+    """[fun(p) for p in pieces], on threads: numpy's loops and XLA's executions release the GIL,
+    so pieces of long data run on all cores."""
+    if len(pieces) < 2 or WORKERS < 2:
+        return [fun(p) for p in pieces]
+    return list(_pool().map(fun, pieces))
 MIN_BUCKET = 1 << 6
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ClassVar
 
 import jax.numpy as jnp
 import numpy as np
 
+from .._data import parallel_map, split
 from .._model import Model
 from .._params import Param
 
@@ -72,12 +70,6 @@ def _blocked_sum(fun, x: np.ndarray) -> float:
     return total
 
 
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8),
-                              thread_name_prefix="mlekit-sum")
-
-
 def sum_of(fun, x: np.ndarray) -> float:
     """sum(fun(x)) for an elementwise numpy ufunc (``fun(a, out=b)``).
 
@@ -85,13 +77,9 @@ def sum_of(fun, x: np.ndarray) -> float:
     its share block by block. Measured for np.log on 2 cores: 1.4x faster at n = 1e6 and 1.9x at
     1e7 than ``np.log(x).sum()``.
     """
-    n = x.shape[0]
-    workers = _pool()._max_workers
-    if n < 4 * BLOCK or workers < 2:
+    if x.shape[0] < 4 * BLOCK:
         return _blocked_sum(fun, x)
-    step = -(-n // workers)
-    parts = [_pool().submit(_blocked_sum, fun, x[i:i + step]) for i in range(0, n, step)]
-    return float(sum(p.result() for p in parts))
+    return float(sum(parallel_map(lambda part: _blocked_sum(fun, part), split(x))))
 
 
 def gaussian_loglik(stats, mu, sigma):

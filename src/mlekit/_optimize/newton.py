@@ -58,7 +58,8 @@ def trust_region_step(g: np.ndarray, h: np.ndarray, radius: float) -> np.ndarray
     a = vec.T @ g
 
     def step(mu):
-        return vec @ (a / (lam + mu))
+        with np.errstate(divide="ignore", invalid="ignore"):  # mu at -lam[0]: inf, > radius
+            return vec @ (a / (lam + mu))
 
     if lam[0] > 0:
         p = step(0.0)

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._data import Chunks
+from .._data import Chunks, parallel_map, split
 from .._model import Model
 from .._params import Constraint
 
@@ -148,10 +148,14 @@ class Objective:
     def direct(self, u: np.ndarray):
         """Derivatives summed over the data itself, bypassing sufficient statistics."""
         u = np.asarray(u, dtype=np.float64)
-        outs = [chunk_derivs(u, self.fixed, x, w, self.model, self.layout)
-                for x, w in self.chunks.parts]
-        return tuple(np.sum([np.asarray(o[i], dtype=float) for o in outs], axis=0)
-                     for i in range(3))
+
+        def summed(parts):
+            outs = [chunk_derivs(u, self.fixed, x, w, self.model, self.layout) for x, w in parts]
+            return [np.sum([np.asarray(o[i], dtype=float) for o in outs], axis=0)
+                    for i in range(3)]
+
+        totals = parallel_map(summed, split(self.chunks.parts))
+        return tuple(np.sum([t[i] for t in totals], axis=0) for i in range(3))
 
     def natural(self, u: np.ndarray) -> tuple[dict, np.ndarray]:
         """({name: natural value} of the free parameters, d(natural flat)/du) at u."""
