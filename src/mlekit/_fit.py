@@ -78,6 +78,8 @@ def fit(
         sample = x[:: max(1, x.shape[0] // START_SAMPLE)]
         theta0 = {**model.start(sample), **start_values}
     u0 = layout.pack({n: theta0[n] for n in layout.names})
+    if objective.stats is None and not start_values and x.shape[0] >= 8 * START_SAMPLE:
+        u0 = _warm_start(model, layout, fixed_values, x, u0, maxiter)
     result = maximize(objective, u0, maxiter=maxiter)
     if result.status is Status.NONFINITE and result.iterations == 0:
         shown = {n: np.asarray(theta0[n]).tolist() for n in layout.names}
@@ -86,6 +88,14 @@ def fit(
             "pass start={...} where every observation has positive density."
         )
     return _assemble(model, layout, objective, result, fixed_values, closed_form)
+
+
+def _warm_start(model, layout, fixed, x, u0, maxiter) -> np.ndarray:
+    """The MLE on a strided subsample: within O(1/sqrt(START_SAMPLE)) of the full-data MLE, so
+    Newton on all the data needs only a step or two (measured: 5 full passes become 3)."""
+    sample = np.ascontiguousarray(x[:: x.shape[0] // START_SAMPLE])
+    result = maximize(Objective(model, layout, fixed, sample), u0, maxiter=maxiter)
+    return result.u if result.status is Status.CONVERGED else u0
 
 
 def _resolve_model(model) -> Model:
