@@ -113,3 +113,16 @@ def test_installed_command_never_prints_a_traceback(tmp_path):
     assert proc.returncode != 0
     assert proc.stderr.strip().startswith("mlekit: error:") and "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+def test_plain_csv_fast_path_equals_pandas(tmp_path, groundbeef):
+    from mlekit._io import _read_plain_csv, read_column
+
+    path = tmp_path / "two.csv"
+    pd.DataFrame({"a": np.arange(groundbeef.size), "serving": groundbeef}).to_csv(path,
+                                                                                index=False)
+    name, fast = _read_plain_csv(str(path), "serving")
+    assert name == "serving"
+    np.testing.assert_array_equal(fast, pd.read_csv(path)["serving"].to_numpy())
+    np.testing.assert_array_equal(read_column(str(path), "serving"), groundbeef)
+    assert _read_plain_csv(str(path), None) is None  # two columns: pandas decides

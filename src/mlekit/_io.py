@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +38,38 @@ def read_table(path: str):
         raise DataError(f"cannot read {path!r} as CSV or Parquet: {reason}.") from None
 
 
+def _read_plain_csv(path: str, column: str | None) -> tuple[str, np.ndarray] | None:
+    """The column of a plain numeric CSV by numpy's C parser, or None for anything else.
+
+    pandas costs 0.25 s to import, a fifth of a short command; numpy reads a clean numeric
+    column directly. Whatever it does not accept (quotes, gaps, text, several candidate
+    columns) goes to pandas, which also writes the detailed error messages.
+    """
+    p = Path(path)
+    if path == "-" or not p.is_file() or p.suffix.lower() in (".parquet", ".pq"):
+        return None
+    try:
+        with open(p, newline="") as handle:
+            header = handle.readline().rstrip("\r\n").split(",")
+        if '"' in ",".join(header) or (column is None and len(header) != 1):
+            return None
+        if column is not None and column not in header:
+            return None
+        index = 0 if column is None else header.index(column)
+        with warnings.catch_warnings():  # an empty file is pandas' to report
+            warnings.simplefilter("ignore", UserWarning)
+            x = np.loadtxt(p, delimiter=",", skiprows=1, usecols=index, dtype=np.float64,
+                           ndmin=1)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return (header[index], x) if x.size else None
+
+
 def read_column(path: str, column: str | None = None, dropna: bool = False) -> np.ndarray:
     """The observations in ``column`` of the file (the only numeric column if not given)."""
+    plain = _read_plain_csv(path, column)
+    if plain is not None and np.isfinite(plain[1]).all():
+        return as_observations(plain[1], plain[0])
     import pandas as pd
 
     df = read_table(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from importlib import resources
@@ -92,11 +93,20 @@ def demo() -> None:
 
 
 def main() -> None:
+    code = 0
     try:
         app()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except KeyboardInterrupt:
         typer.echo("mlekit: interrupted", err=True)
-        sys.exit(130)
+        code = 130
+    # Leave without the interpreter's teardown: unloading JAX's runtime takes ~0.45 s, a third
+    # of a short command's wall time. Output is flushed first; compiled programs were written to
+    # the persistent cache when they were compiled.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
