@@ -16,7 +16,7 @@ from ._optimize import Layout, Objective, Status, maximize
 from ._result import Fit
 
 #: start values are computed from a strided subsample of at most this many observations
-START_SAMPLE = 1 << 16
+START_SAMPLE = 1 << 15
 
 
 def fit(

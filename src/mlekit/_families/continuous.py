@@ -30,7 +30,9 @@ class Normal(Family):
     r"""Normal: :math:`\log f = -\tfrac12\log(2\pi\sigma^2) - (x-\mu)^2/(2\sigma^2)`.
 
     Closed form: :math:`\hat\mu = \bar x`, :math:`\hat\sigma^2 = \sum (x-\bar x)^2 / n`
-    (the biased variance). Parameters ``mean``, ``sd`` as in R's ``dnorm``.
+    (the biased variance); with a parameter fixed, the closed form of the other. Start values,
+    used only with ``start=``-less Newton from elsewhere: the sample mean and sd. Parameters
+    ``mean``, ``sd`` as in R's ``dnorm``.
 
     Examples
     --------
@@ -68,7 +70,8 @@ class LogNormal(Family):
     r"""Log-normal: :math:`\log x \sim N(\mu, \sigma^2)`,
     :math:`\log f = \log\phi((\log x-\mu)/\sigma) - \log\sigma - \log x`.
 
-    Closed form on ``log x`` with the biased variance. Parameters ``meanlog``, ``sdlog``.
+    Closed form on ``log x`` with the biased variance (also with one parameter fixed).
+    Start values: mean and sd of ``log x``. Parameters ``meanlog``, ``sdlog``.
     """
 
     name = "lognormal"
@@ -103,7 +106,7 @@ class LogNormal(Family):
 class Exponential(Family):
     r"""Exponential: :math:`\log f = \log\lambda - \lambda x`, ``x >= 0``.
 
-    Closed form :math:`\hat\lambda = n / \sum x`. Parameter ``rate``.
+    Closed form :math:`\hat\lambda = n / \sum x`; start value the same. Parameter ``rate``.
     """
 
     name = "exponential"
@@ -144,7 +147,10 @@ class Gamma(Family):
     r"""Gamma: :math:`\log f = \alpha\log\beta - \log\Gamma(\alpha) + (\alpha-1)\log x - \beta x`.
 
     Fitted through the sufficient statistics :math:`(n, \sum x, \sum \log x)`: one pass over
-    the data, then Newton on three numbers. Parameters ``shape`` (α), ``rate`` (β).
+    the data, then Newton on three numbers. Start values: Minka's approximation
+    :math:`\hat\alpha \approx (3 - s + \sqrt{(s-3)^2 + 24 s}) / (12 s)` with
+    :math:`s = \log\bar x - \overline{\log x}`, and :math:`\beta = \alpha / \bar x`.
+    Parameters ``shape`` (α), ``rate`` (β).
     """
 
     name = "gamma"

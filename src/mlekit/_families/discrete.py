@@ -30,7 +30,7 @@ def _boundary_error(family: str, param: str, value: str, why: str) -> DataError:
 class Poisson(Family):
     r"""Poisson: :math:`\log f = x\log\lambda - \lambda - \log x!`, x = 0, 1, 2, ...
 
-    Closed form :math:`\hat\lambda = \bar x`. Parameter ``lambda``.
+    Closed form :math:`\hat\lambda = \bar x` (also the start value). Parameter ``lambda``.
     """
 
     name = "poisson"
@@ -70,7 +70,7 @@ class Poisson(Family):
 class Bernoulli(Family):
     r"""Bernoulli: :math:`\log f = x\log p + (1-x)\log(1-p)`, x in {0, 1}.
 
-    Closed form :math:`\hat p = \bar x`. Parameter ``prob``.
+    Closed form :math:`\hat p = \bar x` (also the start value). Parameter ``prob``.
     """
 
     name = "bernoulli"
