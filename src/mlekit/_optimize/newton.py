@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 DECREMENT_TOL = 1e-12
-#: below this decrement the estimate is exact to rounding and needs no polishing step
-POLISH_ABOVE = 1e-20
+#: below this decrement (same scale as the tolerance) the estimate is within ~1e-8 standard
+#: errors of the maximum, and a polishing step would cost a full pass for nothing visible
+POLISH_ABOVE = 1e-16
 
 
 class Status(enum.Enum):
@@ -101,8 +102,9 @@ def maximize(
                             np.inf)
     for it in range(maxiter + 1):
         dec, definite = newton_decrement(g, h)
-        if definite and dec <= DECREMENT_TOL * max(1.0, 1e-6 * abs(ll)):
-            if dec > POLISH_ABOVE:
+        scale = max(1.0, 1e-6 * abs(ll))
+        if definite and dec <= DECREMENT_TOL * scale:
+            if dec > POLISH_ABOVE * scale:
                 # one last Newton step: convergence is quadratic here, so it takes the estimate
                 # from ~1e-7 relative to the precision of float64 for the price of one pass
                 trial = u + np.linalg.solve(-h, g)
