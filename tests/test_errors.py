@@ -136,3 +136,13 @@ def test_conf_int_arguments():
         fit.conf_int(level=1.5)
     with pytest.raises(mk.ModelError, match="method='magic'"):
         fit.conf_int(method="magic")
+
+
+def test_transform_arguments():
+    import jax.numpy as jnp
+
+    fit = mk.fit(mk.Exponential(), [1.0, 2.0])
+    with pytest.raises(mk.ModelError, match="needs a function"):
+        fit.transform(3)
+    with pytest.raises(mk.ModelError, match="not finite"):
+        fit.transform(lambda p: jnp.log(-p["rate"]))

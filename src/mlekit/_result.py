@@ -112,6 +112,8 @@ class Fit:
         >>> fit.transform(lambda p: 1 / p["rate"]).value  # the mean
         2.0
         """
+        if not callable(fun):
+            raise ModelError(f"transform needs a function of the parameter dict; got {fun!r}.")
         if self.cov is None:
             raise ModelError("no delta-method error: the observed information is singular.")
         flat = np.concatenate([np.ravel(self.params[n]) for n in self.param_names])
@@ -126,6 +128,11 @@ class Fit:
             return out
 
         est = delta_method(fun, flat, self.cov, unflatten)
+        if not (np.all(np.isfinite(est.value)) and np.all(np.isfinite(est.se))):
+            raise ModelError(
+                f"g(theta-hat) = {est.value!r} with standard error {est.se!r} is not finite at "
+                f"the estimates {dict(self.params)}; check g's domain (e.g. log of a negative)."
+            )
         return Estimate(est.value, est.se, level)
 
     # -- flat views (one entry per scalar), for rendering -----------------------------------
