@@ -16,6 +16,18 @@ from ._inference import Estimate, delta_method, wald_interval
 CI_METHODS = ("wald",)
 
 
+def _flatten(values: Mapping) -> dict:
+    """{name: scalar or array} -> {label: float}, labelling vector entries 'name[i]'."""
+    out = {}
+    for name, value in values.items():
+        arr = np.asarray(value, dtype=float)
+        if arr.ndim == 0:
+            out[name] = float(arr)
+        else:
+            out.update({f"{name}[{i}]": float(v) for i, v in enumerate(arr.ravel())})
+    return out
+
+
 def _plain(value):
     """numpy scalars -> float, arrays stay arrays (read-only)."""
     arr = np.asarray(value, dtype=float)
@@ -137,27 +149,10 @@ class Fit:
 
     # -- flat views (one entry per scalar), for rendering -----------------------------------
     def _flat_params(self) -> dict:
-        out = {}
-        for name, value in self.params.items():
-            arr = np.asarray(value)
-            if arr.ndim == 0:
-                out[name] = float(arr)
-            else:
-                out.update({f"{name}[{i}]": float(v) for i, v in enumerate(arr.ravel())})
-        return out
+        return _flatten(self.params)
 
     def _flat_se(self) -> dict:
-        out = {}
-        for name in self.param_names:
-            se = self.se.get(name)
-            if se is None:
-                continue
-            arr = np.asarray(se)
-            if arr.ndim == 0:
-                out[name] = float(arr)
-            else:
-                out.update({f"{name}[{i}]": float(v) for i, v in enumerate(arr.ravel())})
-        return out
+        return _flatten({n: self.se[n] for n in self.param_names if self.se.get(n) is not None})
 
     def _fixed_labels(self) -> set:
         return {label for label in self._flat_params() if label.split("[")[0] in self.fixed}

@@ -117,7 +117,7 @@ class Exponential(Family):
 
     def prepare(self, x, span=None):
         model, x = super().prepare(x, span)
-        if x.size and np.all(x == 0):
+        if (span[1] if span is not None else float(x.max())) == 0:
             from .._errors import DataError
 
             raise DataError(

@@ -18,6 +18,10 @@ COUNTS = Support(lower=0.0, lower_open=False, integer=True)
 BINARY = Support(lower=0.0, upper=1.0, lower_open=False, upper_open=False, integer=True)
 
 
+def _span(x: np.ndarray, span) -> tuple[float, float]:
+    return span if span is not None else (float(x.min()), float(x.max()))
+
+
 def _boundary_error(family: str, param: str, value: str, why: str) -> DataError:
     return DataError(
         f"{why}: the MLE of {family} {param} is {value}, on the boundary of the parameter "
@@ -41,7 +45,7 @@ class Poisson(Family):
 
     def prepare(self, x, span=None):
         model, x = super().prepare(x, span)
-        if x.size and np.all(x == 0):
+        if _span(x, span)[1] == 0:
             raise _boundary_error("poisson", "lambda", "0", "all observations are 0")
         return model, x
 
@@ -81,8 +85,9 @@ class Bernoulli(Family):
 
     def prepare(self, x, span=None):
         model, x = super().prepare(x, span)
-        if x.size and np.all(x == x[0]):
-            value = "1" if x[0] == 1 else "0"
+        lo, hi = _span(x, span)
+        if lo == hi:
+            value = "1" if lo == 1 else "0"
             raise _boundary_error("bernoulli", "prob", value, f"all observations are {value}")
         return model, x
 
