@@ -35,10 +35,6 @@ class Constraint:
         """Number of unconstrained coordinates for a natural value of this shape."""
         return math.prod(shape)
 
-    def interior(self, theta: np.ndarray) -> bool:
-        """True when theta is strictly inside the constraint set (not on its boundary)."""
-        return self.contains(theta)
-
     def describe(self) -> str:
         return "any real number"
 

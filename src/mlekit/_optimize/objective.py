@@ -66,13 +66,6 @@ class Layout:
         theta = self.unpack(u, fixed)
         return jnp.concatenate([jnp.ravel(theta[n]) for n in self.names])
 
-    def labels(self) -> tuple[str, ...]:
-        """One label per natural coordinate: 'sd', or 'probs[0]', 'probs[1]', ... for vectors."""
-        out = []
-        for n, s in zip(self.names, self.shapes, strict=True):
-            out += [n] if not s else [f"{n}[{i}]" for i in range(int(np.prod(s)))]
-        return tuple(out)
-
 
 def _derivs(ll, u):
     """(value, gradient, Hessian) of a scalar function in one program."""
@@ -87,11 +80,6 @@ def _derivs(ll, u):
 @partial(jax.jit, static_argnames=("model", "layout"))
 def chunk_derivs(u, fixed, x, w, model, layout):
     return _derivs(lambda v: jnp.sum(w * model.logpdf(x, layout.unpack(v, fixed))), u)
-
-
-@partial(jax.jit, static_argnames=("model", "layout"))
-def chunk_loglik_terms(u, fixed, x, model, layout):
-    return model.logpdf(x, layout.unpack(u, fixed))
 
 
 @partial(jax.jit, static_argnames=("model", "layout"))
