@@ -92,7 +92,8 @@ def fit(
 
 def _warm_start(model, layout, fixed, x, u0, maxiter) -> np.ndarray:
     """The MLE on a strided subsample: within O(1/sqrt(START_SAMPLE)) of the full-data MLE, so
-    Newton on all the data needs only a step or two (measured: 5 full passes become 3)."""
+    Newton on all the data needs only two or three steps (measured at n = 1e6: Student t from
+    its moment start took 10 full passes, from here 4)."""
     sample = np.ascontiguousarray(x[:: x.shape[0] // START_SAMPLE])
     result = maximize(Objective(model, layout, fixed, sample), u0, maxiter=maxiter)
     return result.u if result.status is Status.CONVERGED else u0
