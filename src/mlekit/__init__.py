@@ -9,7 +9,6 @@ from ._jax_setup import configure as _configure
 
 _configure()
 
-from . import _io  # noqa: E402, F401
 from ._data import as_observations  # noqa: E402
 from ._diagnostics import Diagnostic  # noqa: E402
 from ._errors import DataError, FitError, MlekitError, ModelError  # noqa: E402

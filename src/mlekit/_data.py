@@ -20,6 +20,7 @@ import numpy as np
 from ._errors import DataError
 
 CHUNK = 1 << 16
+MIN_BUCKET = 1 << 6
 WORKERS = min(os.cpu_count() or 1, 8)
 
 
@@ -40,7 +41,6 @@ def parallel_map(fun, pieces: list) -> list:
     if len(pieces) < 2 or WORKERS < 2:
         return [fun(p) for p in pieces]
     return list(_pool().map(fun, pieces))
-MIN_BUCKET = 1 << 6
 
 
 def as_observations(values, name: str = "x") -> np.ndarray:

@@ -13,7 +13,8 @@ from ._families import family as family_by_name
 from ._inference import covariance
 from ._model import Model
 from ._optimize import Layout, Objective, Status, maximize
-from ._result import Fit
+from ._params import split_flat
+from ._result import Fit, _plain
 
 #: start values are computed from a strided subsample of at most this many observations
 START_SAMPLE = 1 << 15
@@ -146,21 +147,14 @@ def _assemble(model, layout, objective, result, fixed, closed_form) -> Fit:
     params = {**natural, **fixed}
     params = {n: params[n] for n in model.params}  # declaration order
     cov = covariance(result.hess, jac) if result.status is not Status.NONFINITE else None
-    se, i = {}, 0
-    for name, shape in zip(layout.names, layout.shapes, strict=True):
-        size = int(np.prod(shape)) if shape else 1
-        if cov is None:
-            se[name] = None
-        else:
-            block = np.sqrt(np.maximum(np.diag(cov)[i:i + size], 0.0))
-            se[name] = float(block[0]) if not shape else block.reshape(shape)
-        i += size
+    if cov is None:
+        se = dict.fromkeys(layout.names)
+    else:
+        se = split_flat(np.sqrt(np.maximum(np.diag(cov), 0.0)), layout.names, layout.shapes)
     converged = result.status is Status.CONVERGED
     message = result.message
     if closed_form and converged and result.iterations == 0:
         message = "closed form, verified: score ~ 0 and Hessian negative definite"
-    from ._result import _plain
-
     return Fit(
         model_name=model.name,
         params={n: _plain(v) for n, v in params.items()},

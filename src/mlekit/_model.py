@@ -65,6 +65,11 @@ class Support:
 REALS = Support()
 
 
+def data_range(x: np.ndarray, span: tuple[float, float] | None) -> tuple[float, float]:
+    """(min, max) of the data: ``span`` where the caller measured it already, else two passes."""
+    return span if span is not None else (float(x.min()), float(x.max()))
+
+
 class Model:
     """Base of every fit target: declared parameters and a per-observation log-density.
 
@@ -95,7 +100,7 @@ class Model:
         """Check data against the support; return the model to fit (families whose shape
         depends on the data, e.g. categorical, resolve it here) and the encoded data.
         ``span`` is the data's (min, max) where the caller has it already."""
-        lo, hi = span if span is not None else (float(x.min()), float(x.max()))
+        lo, hi = data_range(x, span)
         # the range first; the per-observation mask only on failure
         if not self.support.covers(lo, hi) or (self.support.integer and np.any(x != np.round(x))):
             bad = self.support.violations(x)

@@ -116,6 +116,17 @@ class SimplexConstraint(Constraint):
         return "positive and summing to 1"
 
 
+def split_flat(flat, names, shapes) -> dict:
+    """A flat vector cut into {name: piece of that shape} (numpy or traced JAX arrays);
+    scalars come out as 0-d."""
+    out, i = {}, 0
+    for name, shape in zip(names, shapes, strict=True):
+        size = math.prod(shape)
+        out[name] = flat[i:i + size].reshape(shape)
+        i += size
+    return out
+
+
 REAL = RealLine()
 POSITIVE = GreaterThan(0.0)
 UNIT = OpenInterval(0.0, 1.0)

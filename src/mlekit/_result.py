@@ -12,6 +12,7 @@ from . import _render
 from ._diagnostics import Diagnostic
 from ._errors import ModelError
 from ._inference import Estimate, delta_method, wald_interval
+from ._params import split_flat
 
 CI_METHODS = ("wald",)
 
@@ -131,13 +132,8 @@ class Fit:
         flat = np.concatenate([np.ravel(self.params[n]) for n in self.param_names])
 
         def unflatten(v):
-            out, i = dict(self.params), 0
-            for name in self.param_names:
-                shape = self._shapes.get(name, ())
-                size = int(np.prod(shape)) if shape else 1
-                out[name] = v[i:i + size].reshape(shape) if shape else v[i]
-                i += size
-            return out
+            shapes = [self._shapes.get(n, ()) for n in self.param_names]
+            return {**self.params, **split_flat(v, self.param_names, shapes)}
 
         est = delta_method(fun, flat, self.cov, unflatten)
         if not (np.all(np.isfinite(est.value)) and np.all(np.isfinite(est.se))):

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from ._io import read_column
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -42,7 +44,7 @@ def fit(
     import mlekit as mk
 
     try:
-        x = mk._io.read_column(file, column, dropna=dropna)
+        x = read_column(file, column, dropna=dropna)
         result = mk.fit(mk.family(dist), x)
         if as_json:
             typer.echo(json.dumps(result.to_dict(), indent=2))
@@ -81,15 +83,14 @@ def demo() -> None:
     for filename, column, names in DEMO:
         path = resources.files("mlekit") / "data" / filename
         with resources.as_file(path) as p:
-            x = mk._io.read_column(str(p), column)
+            x = read_column(str(p), column)
         typer.echo(f"=== {filename}: column {column!r} (n = {x.size}) ===\n")
         fits = [mk.fit(mk.family(name), x) for name in names]
         for f in fits:
             typer.echo(f.summary() + "\n")
-        best = min(fits, key=lambda f: f.aic)
         ranked = sorted(fits, key=lambda f: f.aic)
         ranking = ", ".join(f"{f.model_name} {f.aic:.1f}" for f in ranked)
-        typer.echo(f"AIC (lower is better): {ranking}  ->  {best.model_name}\n")
+        typer.echo(f"AIC (lower is better): {ranking}  ->  {ranked[0].model_name}\n")
 
 
 def main() -> None:

@@ -31,26 +31,18 @@ class Family(Model):
         return f"{type(self).__name__}()"
 
 
-def moments(y: np.ndarray, block: int = 1 << 16) -> np.ndarray:
+def moments(y: np.ndarray) -> np.ndarray:
     """[n, mean, M2] with M2 = sum((y - mean)^2).
 
     One pass (a sum and a dot product) where that is accurate: its relative error is about
     eps * (1 + mean^2 / var), so it is used while mean^2 <= 100 var. Otherwise (|mean| >> sd,
-    where sum(y^2) - n*mean^2 cancels) the two-pass algorithm, block by block through one
-    small buffer, so nothing n-sized is allocated.
+    where sum(y^2) - n*mean^2 cancels) the two-pass algorithm, through :func:`sum_of`.
     """
     n = y.shape[0]
     mean = float(y.sum()) / n
     m2 = float(y @ y) - n * mean * mean
-    if n * mean * mean <= 100.0 * m2:
-        return np.array([float(n), mean, m2])
-    buf = np.empty(min(n, block))
-    m2 = 0.0
-    for i in range(0, n, block):
-        part = y[i:i + block]
-        d = buf[: part.shape[0]]
-        np.subtract(part, mean, out=d)
-        m2 += float(d @ d)
+    if n * mean * mean > 100.0 * m2:
+        m2 = sum_of(lambda part, out: np.square(np.subtract(part, mean, out=out), out=out), y)
     return np.array([float(n), mean, m2])
 
 

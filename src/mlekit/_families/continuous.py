@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jss
 import numpy as np
 
-from .._model import Support
+from .._model import Support, data_range
 from .._params import Positive, Real
 from .base import Family, gaussian_closed_form, gaussian_loglik, moments, sum_of
 
@@ -117,7 +117,7 @@ class Exponential(Family):
 
     def prepare(self, x, span=None):
         model, x = super().prepare(x, span)
-        if (span[1] if span is not None else float(x.max())) == 0:
+        if data_range(x, span)[1] == 0:
             from .._errors import DataError
 
             raise DataError(

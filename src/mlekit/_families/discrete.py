@@ -10,16 +10,12 @@ import jax.scipy.special as jss
 import numpy as np
 
 from .._errors import DataError, ModelError
-from .._model import Support
+from .._model import Support, data_range
 from .._params import Positive, Simplex, UnitInterval
 from .base import Family, sum_of
 
 COUNTS = Support(lower=0.0, lower_open=False, integer=True)
 BINARY = Support(lower=0.0, upper=1.0, lower_open=False, upper_open=False, integer=True)
-
-
-def _span(x: np.ndarray, span) -> tuple[float, float]:
-    return span if span is not None else (float(x.min()), float(x.max()))
 
 
 def _boundary_error(family: str, param: str, value: str, why: str) -> DataError:
@@ -45,7 +41,7 @@ class Poisson(Family):
 
     def prepare(self, x, span=None):
         model, x = super().prepare(x, span)
-        if _span(x, span)[1] == 0:
+        if data_range(x, span)[1] == 0:
             raise _boundary_error("poisson", "lambda", "0", "all observations are 0")
         return model, x
 
@@ -56,8 +52,8 @@ class Poisson(Family):
     def suffstats(self, x):
         from scipy.special import gammaln  # imported here: scipy.special costs 0.3 s to import
 
-        return np.array([float(x.shape[0]), float(x.sum()), sum_of(lambda v, out=None:
-                         gammaln(v + 1, out=out), x)])
+        log_factorials = sum_of(lambda part, out: gammaln(part + 1, out=out), x)
+        return np.array([float(x.shape[0]), float(x.sum()), log_factorials])
 
     def loglik_stats(self, s, p):
         lam = p["lambda"]
@@ -85,7 +81,7 @@ class Bernoulli(Family):
 
     def prepare(self, x, span=None):
         model, x = super().prepare(x, span)
-        lo, hi = _span(x, span)
+        lo, hi = data_range(x, span)
         if lo == hi:
             value = "1" if lo == 1 else "0"
             raise _boundary_error("bernoulli", "prob", value, f"all observations are {value}")

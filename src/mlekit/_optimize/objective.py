@@ -17,7 +17,7 @@ import numpy as np
 
 from .._data import Chunks, parallel_map, split
 from .._model import Model
-from .._params import Constraint
+from .._params import Constraint, split_flat
 
 
 @dataclass(frozen=True)
@@ -148,10 +148,4 @@ class Objective:
     def natural(self, u: np.ndarray) -> tuple[dict, np.ndarray]:
         """({name: natural value} of the free parameters, d(natural flat)/du) at u."""
         flat, jac = natural_and_jacobian(np.asarray(u, dtype=np.float64), self.fixed, self.layout)
-        flat = np.asarray(flat)
-        values, i = {}, 0
-        for name, shape in zip(self.layout.names, self.layout.shapes, strict=True):
-            size = int(np.prod(shape)) if shape else 1
-            values[name] = flat[i:i + size].reshape(shape)
-            i += size
-        return values, np.asarray(jac)
+        return split_flat(np.asarray(flat), self.layout.names, self.layout.shapes), np.asarray(jac)
