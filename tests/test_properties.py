@@ -204,9 +204,8 @@ PERMUTATION_CASES = {
 
 def assert_same_estimate(value, expected, se, rtol=1e-8, se_units=1e-5, err_msg=""):
     """``value`` equals ``expected`` to ``rtol``, or to a negligible fraction of its standard
-    error: a Newton fit stops within rounding of the log-likelihood, and where the last gain is
-    below float64's resolution of the log-likelihood it may stop ~1e-6 SE short (see
-    test_scipy_agreement.py::test_newton_does_not_discard_a_step_below_loglik_resolution)."""
+    error: Newton stops once the decrement is below tolerance, and may skip the polishing step
+    when the estimate is already within ~1e-8 SE (see newton.POLISH_ABOVE)."""
     value, expected, se = (np.asarray(v, dtype=float) for v in (value, expected, se))
     tol = np.maximum(rtol * np.abs(expected), se_units * se)
     assert np.all(np.abs(value - expected) <= tol), (err_msg, value, expected, se)
