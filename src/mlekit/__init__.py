@@ -12,20 +12,9 @@ _configure()
 from ._data import as_observations  # noqa: E402
 from ._diagnostics import Diagnostic  # noqa: E402
 from ._errors import DataError, FitError, MlekitError, ModelError  # noqa: E402
-from ._families import (  # noqa: E402
-    FAMILIES,
-    Bernoulli,
-    Categorical,
-    Exponential,
-    Family,
-    Gamma,
-    LogNormal,
-    Normal,
-    Poisson,
-    StudentT,
-    Weibull,
-    family,
-)
+from ._families import *  # noqa: E402, F403  (every family class, from the catalogue)
+from ._families import CLASSES as _CLASSES  # noqa: E402
+from ._families import FAMILIES, Family, FamilyInfo, families, family  # noqa: E402
 from ._fit import fit  # noqa: E402
 from ._inference import Estimate  # noqa: E402
 from ._model import Support  # noqa: E402
@@ -36,8 +25,8 @@ from ._result import Fit  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "fit", "Fit", "Estimate", "Diagnostic", "Model", "Support", "Family", "family", "FAMILIES",
-    "Normal", "LogNormal", "Exponential", "Gamma", "Weibull", "StudentT", "Poisson", "Bernoulli",
-    "Categorical", "Real", "Positive", "UnitInterval", "Interval", "GreaterThanBound", "Simplex",
+    "fit", "Fit", "Estimate", "Diagnostic", "Model", "Support", "Family", "FamilyInfo", "family",
+    "families", "FAMILIES", *_CLASSES, "Real", "Positive", "UnitInterval", "Interval",
+    "GreaterThanBound", "Simplex",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

@@ -1,10 +1,13 @@
-"""What every family shares: value semantics, a name, and chunk statistics helpers."""
+"""What every family shares: the declaration (name, parameters, support, kind), the
+distribution functions beyond the log-density (log-CDF, log-survival, sampler, moments), and
+helpers for one-pass sufficient statistics."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
+
 
 import jax.numpy as jnp
 import numpy as np
@@ -22,13 +25,85 @@ class Family(Model):
     PARAMS: ClassVar[Mapping[str, Param]] = {}
     #: one line for `mlekit families`
     description: ClassVar[str] = ""
+    #: the density (or mass function) in plain text, for the catalogue and the README table
+    formula: ClassVar[str] = ""
+    #: "continuous", "discrete" or "multivariate": the catalogue's grouping
+    kind: ClassVar[str] = "continuous"
+    #: the support as the catalogue shows it, where it depends on options (else support.describe)
+    support_text: ClassVar[str] = ""
+    #: parameters whose MLE is an order statistic of the data (Uniform's ends, Pareto's scale):
+    #: estimated by :meth:`boundary_estimate`, outside the usual asymptotics, so they get no
+    #: standard error (the fit says so and points to bootstrap or profile intervals)
+    boundary: ClassVar[tuple[str, ...]] = ()
 
     @property
     def params(self) -> Mapping[str, Param]:
         return self.PARAMS
 
+    @property
+    def exponential_family(self) -> bool:
+        """True when fixed-size sufficient statistics summarize any sample."""
+        return self.sufficient
+
+    @property
+    def regular(self) -> bool:
+        """False where some parameter's MLE sits on the boundary of the data."""
+        return not self.boundary
+
+    # -- the distribution beyond the log-density (JAX, natural parameters) ---------------------
+    def logcdf(self, x, params):
+        """log P(X <= x), accurate in the far lower tail (where the CDF underflows)."""
+        raise NotImplementedError(f"{self.name} defines no log-CDF")
+
+    def logsf(self, x, params):
+        """log P(X > x), accurate in the far upper tail."""
+        raise NotImplementedError(f"{self.name} defines no log-survival function")
+
+    def mean(self, params):
+        """E[X] (inf where it diverges, nan where it is undefined, e.g. Cauchy)."""
+        raise NotImplementedError(f"{self.name} defines no mean")
+
+    def variance(self, params):
+        """Var[X] (inf where it diverges, nan where it is undefined); a covariance matrix for
+        multivariate families."""
+        raise NotImplementedError(f"{self.name} defines no variance")
+
+    def sample(self, params: Mapping, size: int, rng=None) -> np.ndarray:
+        """``size`` independent draws (numpy; ``rng`` a seed or ``np.random.Generator``)."""
+        raise NotImplementedError(f"{self.name} defines no sampler")
+
+    def boundary_estimate(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """The order-statistic MLE of the ``boundary`` parameters."""
+        raise NotImplementedError(f"{self.name} has no boundary parameters")
+
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+def rng_of(rng) -> np.random.Generator:
+    """A numpy Generator from None, a seed, or a Generator."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def plain(params: Mapping) -> dict:
+    """{name: float or numpy array}: natural parameters as samplers take them."""
+    out = {}
+    for k, v in params.items():
+        arr = np.asarray(v, dtype=float)
+        out[k] = float(arr) if arr.ndim == 0 else arr
+    return out
+
+
+def log1mexp(a):
+    """log(1 - exp(a)) for a <= 0, accurate everywhere (Maechler 2012): log(-expm1(a)) near 0,
+    log1p(-exp(a)) below log 2."""
+    return jnp.where(a > -0.6931471805599453, jnp.log(-jnp.expm1(a)), jnp.log1p(-jnp.exp(a)))
+
+
+def log_diff_exp(a, b):
+    """log(exp(a) - exp(b)) for a >= b, without overflow or cancellation."""
+    return a + log1mexp(jnp.minimum(b - a, 0.0))
+
 
 
 def moments(y: np.ndarray) -> np.ndarray:

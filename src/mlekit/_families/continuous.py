@@ -258,3 +258,6 @@ class StudentT(Family):
         q1, med, q3 = np.percentile(x, [25, 50, 75])
         s = (q3 - q1) / 2 if q3 > q1 else _scale_start(x)
         return {"location": np.asarray(med), "scale": np.asarray(s), "df": np.asarray(10.0)}
+
+
+CATALOGUE = (Normal, LogNormal, Exponential, Gamma, Weibull, StudentT)

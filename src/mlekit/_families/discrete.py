@@ -34,6 +34,7 @@ class Poisson(Family):
     """
 
     name = "poisson"
+    kind = "discrete"
     description = "counts 0, 1, 2, ..."
     support = COUNTS
     PARAMS = {"lambda": Positive()}
@@ -74,6 +75,7 @@ class Bernoulli(Family):
     """
 
     name = "bernoulli"
+    kind = "discrete"
     description = "binary outcomes 0/1"
     support = BINARY
     PARAMS = {"prob": UnitInterval()}
@@ -115,6 +117,9 @@ class Categorical(Family):
 
     name = "categorical"
     description = "one of k categories, coded 0..k-1"
+    kind = "discrete"
+    support_text = "integers 0..k-1"
+    PARAMS = {"probs": Simplex(2)}  # the declaration's form; the length k is set by the data
     k: int | None = None
     sufficient = True
 
@@ -170,3 +175,6 @@ class Categorical(Family):
 
     def __repr__(self):
         return "Categorical()" if self.k is None else f"Categorical(k={self.k})"
+
+
+CATALOGUE = (Bernoulli, Poisson, Categorical)

@@ -1,0 +1,46 @@
+"""The catalogue's view of a family: what `mlekit families` prints."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .base import Family
+
+
+@dataclass(frozen=True)
+class FamilyInfo:
+    """One row of the catalogue."""
+
+    name: str
+    cls: type
+    params: tuple[str, ...]
+    support: str
+    kind: str
+    exponential_family: bool
+    regular: bool
+    description: str
+    formula: str
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["cls"] = self.cls.__name__
+        out["params"] = list(self.params)
+        return out
+
+
+def describe(cls: type[Family]) -> FamilyInfo:
+    try:
+        support = cls.support_text or cls().support.describe()
+    except TypeError:  # options without defaults (e.g. binomial's size): the class must say
+        support = cls.support_text
+    return FamilyInfo(
+        name=cls.name,
+        cls=cls,
+        params=tuple(cls.PARAMS),
+        support=support,
+        kind=cls.kind,
+        exponential_family=bool(cls.sufficient),
+        regular=not cls.boundary,
+        description=cls.description,
+        formula=cls.formula,
+    )
