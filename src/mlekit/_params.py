@@ -65,6 +65,26 @@ class GreaterThan(Constraint):
 
 
 @dataclass(frozen=True)
+class LessThan(Constraint):
+    """theta = upper - exp(u) (e.g. a threshold below the smallest observation)."""
+
+    upper: float = 0.0
+
+    def forward(self, u):
+        return self.upper - jnp.exp(u)
+
+    def inverse(self, theta):
+        return np.log(self.upper - np.asarray(theta, dtype=float))
+
+    def contains(self, theta):
+        t = np.asarray(theta, dtype=float)
+        return bool(np.all(np.isfinite(t)) and np.all(t < self.upper))
+
+    def describe(self):
+        return f"< {self.upper:g}"
+
+
+@dataclass(frozen=True)
 class OpenInterval(Constraint):
     """theta = lower + (upper - lower) * sigmoid(u)."""
 
