@@ -51,11 +51,15 @@ def as_observations(values, name: str = "x") -> np.ndarray:
     return observe(values, name)[0]
 
 
-def observe(values, name: str = "x") -> tuple[np.ndarray, float, float]:
-    """:func:`as_observations`, plus the data's range (min, max), which the same check needs."""
+def observe(values, name: str = "x", ndim: int = 1) -> tuple[np.ndarray, float, float]:
+    """:func:`as_observations`, plus the data's range (min, max), which the same check needs.
+
+    ``ndim=2`` takes vector observations: an (n, d) array or a table of d columns, one row per
+    observation (multivariate families).
+    """
     if values is None:
         raise DataError(f"{name} is None; pass the observations as an array, list or column.")
-    if hasattr(values, "to_numpy") and getattr(values, "ndim", 1) == 2:
+    if ndim == 1 and hasattr(values, "to_numpy") and getattr(values, "ndim", 1) == 2:
         if values.shape[1] != 1:
             raise DataError(
                 f"{name} has {values.shape[1]} columns {list(values.columns)}; "
@@ -63,22 +67,24 @@ def observe(values, name: str = "x") -> tuple[np.ndarray, float, float]:
             )
         values = values.iloc[:, 0]
     raw = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
-    if raw.ndim == 2 and 1 in raw.shape:
+    if ndim == 1 and raw.ndim == 2 and 1 in raw.shape:
         raw = raw.reshape(-1)
-    if raw.ndim != 1:
-        raise DataError(
-            f"{name} must be one-dimensional (n observations); got shape {raw.shape}. "
-            "Pass one column, or reshape with np.ravel."
-        )
+    if raw.ndim != ndim:
+        rule = ("one-dimensional (n observations); pass one column, or reshape with np.ravel"
+                if ndim == 1 else
+                "two-dimensional, one row per observation vector (n, d); for one vector "
+                "pass x.reshape(1, -1)")
+        raise DataError(f"{name} must be {rule}; got shape {raw.shape}.")
     if raw.size == 0:
         raise DataError(f"{name} is empty: there is nothing to fit. Pass at least one observation.")
     try:  # no copy when the data are float64 already
         x = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError):
-        i, bad = _first_non_numeric(raw)
+        i, bad = _first_non_numeric(raw.reshape(-1))
         shown = repr(str(bad)) if isinstance(bad, str) else repr(bad)
+        where = f"{name}[{i}]" if ndim == 1 else f"{name}[{np.unravel_index(i, raw.shape)}]"
         raise DataError(
-            f"{name}[{i}] = {shown} is not a number; every observation must be numeric. "
+            f"{where} = {shown} is not a number; every observation must be numeric. "
             "Clean or drop that row."
         ) from None
     # min and max propagate NaN and show infinities: two quick passes that also give the range
@@ -86,10 +92,11 @@ def observe(values, name: str = "x") -> tuple[np.ndarray, float, float]:
     lo, hi = float(x.min()), float(x.max())
     if not (np.isfinite(lo) and np.isfinite(hi)):
         bad = np.flatnonzero(~np.isfinite(x))
+        i = bad[0] if ndim == 1 else tuple(int(j) for j in np.unravel_index(bad[0], x.shape))
         raise DataError(
             f"{name} has {bad.size} non-finite value(s) (NaN or infinite), the first "
-            f"{name}[{bad[0]}] = {float(x[bad[0]])!r}; drop them first, e.g. x[np.isfinite(x)] "
-            "(or --dropna on the command line)."
+            f"{name}[{i}] = {float(x.reshape(-1)[bad[0]])!r}; drop them first, e.g. "
+            "x[np.isfinite(x)] (or --dropna on the command line)."
         )
     return x, lo, hi
 
@@ -127,7 +134,8 @@ class Chunks:
         rest = n - full * CHUNK
         if rest:
             size = bucket(rest)
-            tail = np.full(size, x[0], dtype=x.dtype)
+            tail = np.empty((size, *x.shape[1:]), dtype=x.dtype)
+            tail[:] = x[0]
             tail[:rest] = x[full * CHUNK:]
             w = np.zeros(size)
             w[:rest] = 1.0

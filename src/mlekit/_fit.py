@@ -62,7 +62,7 @@ def fit(
     model = _resolve_model(model)
     if not (isinstance(maxiter, int) and maxiter >= 0):
         raise ModelError(f"maxiter={maxiter!r} must be a non-negative integer, e.g. 200.")
-    x, lo, hi = observe(data, "data")
+    x, lo, hi = observe(data, "data", ndim=1 + model.event_ndim)
     model, x = model.prepare(x, (lo, hi))
     fixed_values = _check_values(model, fixed, "fixed")
     start_values = _check_values(model, start, "start")

@@ -85,6 +85,8 @@ class Model:
     needs_spread: bool = False
     #: True when ``suffstats``/``loglik_stats`` are defined (exponential families)
     sufficient: bool = False
+    #: 0 for scalar observations (data of shape (n,)), 1 for vectors (data of shape (n, d))
+    event_ndim: int = 0
 
     @property
     def params(self) -> Mapping[str, Param]:

@@ -25,7 +25,8 @@ def _flatten(values: Mapping) -> dict:
         if arr.ndim == 0:
             out[name] = float(arr)
         else:
-            out.update({f"{name}[{i}]": float(v) for i, v in enumerate(arr.ravel())})
+            for index in np.ndindex(arr.shape):
+                out[f"{name}[{','.join(map(str, index))}]"] = float(arr[index])
     return out
 
 
