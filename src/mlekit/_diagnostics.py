@@ -57,3 +57,15 @@ def convergence_diagnostics(result: NewtonResult, n: int) -> tuple[Diagnostic, .
                 "standard errors may be unreliable; consider reparametrizing or fixing a "
                 "parameter."))
     return tuple(out)
+
+
+def nonregular_diagnostic(model, names: tuple[str, ...], params) -> Diagnostic:
+    """The estimate stands, but the usual asymptotics do not hold for ``names``."""
+    listed = ", ".join(names)
+    return Diagnostic(
+        "nonregular", "warning",
+        f"{listed} of {model.name}: the estimate sits on the boundary set by the data (an order "
+        "statistic, or a threshold near the smallest observation); such estimators converge "
+        "faster than 1/sqrt(n) and are not normally distributed, so no standard error or Wald "
+        "interval is given; the other parameters' standard errors treat them as known",
+        f"for intervals on {listed} use the bootstrap or the profile likelihood")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from ._data import observe
-from ._diagnostics import convergence_diagnostics
+from ._diagnostics import Diagnostic, convergence_diagnostics, nonregular_diagnostic
 from ._errors import FitError, ModelError
 from ._families import family as family_by_name
 from ._inference import covariance
@@ -66,21 +67,53 @@ def fit(
     model, x = model.prepare(x, (lo, hi))
     fixed_values = _check_values(model, fixed, "fixed")
     start_values = _check_values(model, start, "start")
-    layout = Layout.of(model, fixed_values)
-    if layout.k == 0:
+    if all(name in fixed_values for name in model.params):
         raise ModelError("every parameter is fixed; leave at least one free to estimate.")
+    # order-statistic MLEs first; the regular parameters are then maximized given them
+    boundary = {n: np.asarray(v, dtype=float) for n, v in
+                (model.boundary_estimate(x).items() if model.boundary else ())
+                if n not in fixed_values}
+    run = _maximize(model, x, fixed_values, boundary, start_values, maxiter)
+    fallback = None
+    if run.result.status is not Status.CONVERGED and not boundary and not start_values:
+        fallback = model.boundary_fallback(x, fixed_values)
+    extra = ()
+    if fallback is not None:
+        boundary, x_rest, why = fallback
+        retry = _maximize(model, x_rest, fixed_values, boundary, start_values, maxiter)
+        if retry.result.status is Status.CONVERGED:
+            run = retry
+            extra = (Diagnostic("no_local_maximum", "warning", why,
+                                "compare with the family without a threshold (by AIC), or fix "
+                                "the threshold with fixed={...}"),)
+    return _assemble(model, run, fixed_values, extra)
 
-    objective = Objective(model, layout, fixed_values, x)
+
+@dataclass(frozen=True)
+class _Run:
+    """One maximization: what was held at which values, and what Newton found."""
+
+    layout: Layout
+    objective: Objective
+    result: object
+    boundary: dict
+    closed_form: bool
+
+
+def _maximize(model, x, fixed, boundary, start_values, maxiter) -> _Run:
+    held = {**fixed, **boundary}
+    layout = Layout.of(model, held)
+    objective = Objective(model, layout, held, x)
     theta0 = None
     if not start_values and objective.stats is not None:
-        theta0 = model.closed_form(objective.stats, fixed_values)
+        theta0 = model.closed_form(objective.stats, held)
     closed_form = theta0 is not None
     if theta0 is None:
         sample = x[:: max(1, x.shape[0] // START_SAMPLE)]
         theta0 = {**model.start(sample), **start_values}
     u0 = layout.pack({n: theta0[n] for n in layout.names})
     if objective.stats is None and not start_values and x.shape[0] >= 8 * START_SAMPLE:
-        u0 = _warm_start(model, layout, fixed_values, x, u0, maxiter)
+        u0 = _warm_start(model, layout, held, x, u0, maxiter)
     result = maximize(objective, u0, maxiter=maxiter)
     if result.status is Status.NONFINITE and result.iterations == 0:
         shown = {n: np.asarray(theta0[n]).tolist() for n in layout.names}
@@ -88,7 +121,7 @@ def fit(
             f"the log-likelihood of {model.name} is not finite at the start values {shown}; "
             "pass start={...} where every observation has positive density."
         )
-    return _assemble(model, layout, objective, result, fixed_values, closed_form)
+    return _Run(layout, objective, result, boundary, closed_form)
 
 
 def _warm_start(model, layout, fixed, x, u0, maxiter) -> np.ndarray:
@@ -142,36 +175,66 @@ def _check_values(model: Model, values, argname: str) -> dict[str, np.ndarray]:
     return out
 
 
-def _assemble(model, layout, objective, result, fixed, closed_form) -> Fit:
+def _assemble(model, run: _Run, fixed, extra_diagnostics=()) -> Fit:
+    layout, objective, result, boundary = run.layout, run.objective, run.result, run.boundary
     natural, jac = objective.natural(result.u)
-    params = {**natural, **fixed}
+    params = {**natural, **fixed, **boundary}
     params = {n: params[n] for n in model.params}  # declaration order
-    cov = covariance(result.hess, jac) if result.status is not Status.NONFINITE else None
+    names = tuple(n for n in model.params if n in natural or n in boundary)
+    shapes = {n: model.params[n].shape for n in names}
+    nonregular = tuple(n for n in model.nonregular(params) if n in shapes)
+    cov = None
+    if result.status is not Status.NONFINITE:
+        keep = np.concatenate([np.full(size, name not in nonregular) for name, size in
+                               zip(layout.names, layout.sizes, strict=True)] or [np.zeros(0)])
+        cov = covariance(result.hess, jac, keep)
+    if cov is not None and boundary:
+        cov = _embed(cov, layout.names, names, shapes)
     if cov is None:
-        se = dict.fromkeys(layout.names)
+        se = dict.fromkeys(names)
     else:
-        se = split_flat(np.sqrt(np.maximum(np.diag(cov), 0.0)), layout.names, layout.shapes)
+        se = split_flat(np.sqrt(np.maximum(np.diag(cov), 0.0)), names, [shapes[n] for n in names])
+        se.update(dict.fromkeys(nonregular))
     converged = result.status is Status.CONVERGED
     message = result.message
-    if closed_form and converged and result.iterations == 0:
+    if run.closed_form and converged and result.iterations == 0:
         message = "closed form, verified: score ~ 0 and Hessian negative definite"
+    if boundary and layout.k == 0:
+        message = "order statistics of the data: the maximum of the likelihood in closed form"
+    diagnostics = convergence_diagnostics(result, objective.n)
+    if nonregular:
+        diagnostics += (nonregular_diagnostic(model, nonregular, params),)
+    diagnostics += tuple(extra_diagnostics)
     return Fit(
         model_name=model.name,
         params={n: _plain(v) for n, v in params.items()},
         se={n: (None if v is None else _plain(v)) for n, v in se.items()},
         cov=None if cov is None else _readonly(cov),
-        param_names=layout.names,
+        param_names=names,
         loglik=float(result.loglik),
         n=objective.n,
-        k=layout.k,
+        k=layout.k + sum(int(np.size(v)) for v in boundary.values()),
         converged=converged,
         message=message,
         iterations=result.iterations,
-        diagnostics=convergence_diagnostics(result, objective.n),
+        diagnostics=diagnostics,
         fixed={n: _plain(v) for n, v in fixed.items()},
         score_max=float(np.max(np.abs(result.grad)) / objective.n) if result.grad.size else 0.0,
-        _shapes=dict(zip(layout.names, layout.shapes, strict=True)),
+        _shapes=shapes,
     )
+
+
+def _embed(cov, free, names, shapes) -> np.ndarray:
+    """The covariance of the ``free`` parameters placed in the rows of ``names``; the others
+    (order statistics, known at the sqrt(n) scale) get zero rows."""
+    sizes = {n: int(np.prod(shapes[n], dtype=int)) for n in names}
+    offsets = dict(zip(names, np.cumsum([0] + [sizes[n] for n in names])[:-1], strict=True))
+    index = np.concatenate([np.arange(offsets[n], offsets[n] + sizes[n]) for n in free]
+                           or [np.zeros(0, dtype=int)]).astype(int)
+    total = sum(sizes.values())
+    out = np.zeros((total, total))
+    out[np.ix_(index, index)] = cov
+    return out
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -87,6 +87,9 @@ class Model:
     sufficient: bool = False
     #: 0 for scalar observations (data of shape (n,)), 1 for vectors (data of shape (n, d))
     event_ndim: int = 0
+    #: parameters whose MLE is an order statistic of the data (Uniform's ends, Pareto's scale),
+    #: set by :meth:`boundary_estimate` before the others are maximized
+    boundary: tuple[str, ...] = ()
 
     @property
     def params(self) -> Mapping[str, Param]:
@@ -137,6 +140,22 @@ class Model:
                 )
             out[name] = p.start()
         return out
+
+    def boundary_estimate(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """The order-statistic MLE of the ``boundary`` parameters."""
+        raise NotImplementedError(f"{self.name} has no boundary parameters")
+
+    def boundary_fallback(self, x: np.ndarray, fixed: Mapping[str, np.ndarray]):
+        """Where Newton finds no interior maximum because the likelihood is unbounded at a
+        boundary set by the data: ``(boundary values, data to fit the rest on, why)``, else
+        None (the default: the failure stands as reported)."""
+        return None
+
+    def nonregular(self, params: Mapping[str, np.ndarray]) -> tuple[str, ...]:
+        """Parameters whose estimator converges faster than 1/sqrt(n) at these estimates, so the
+        usual asymptotic theory does not apply to them (no standard errors; the others' are
+        computed treating them as known). By default the boundary parameters."""
+        return self.boundary
 
     # -- optional speed-ups (families) ---------------------------------------------------------
     def suffstats(self, x: np.ndarray) -> np.ndarray:

@@ -105,9 +105,11 @@ class Fit:
         for name in self.param_names:
             se = self.se.get(name)
             if se is None:
+                why = ("its estimator is non-regular (an order statistic or threshold)"
+                       if any(d.code == "nonregular" for d in self.diagnostics) else
+                       "the observed information is singular")
                 raise ModelError(
-                    f"no Wald interval for {name!r}: the observed information is singular "
-                    "(see fit.diagnostics)."
+                    f"no Wald interval for {name!r}: {why} (see fit.diagnostics)."
                 )
             lo, hi = wald_interval(np.asarray(self.params[name]), np.asarray(se), level)
             out[name] = (_plain(lo), _plain(hi))

@@ -35,6 +35,8 @@ class Family(Model):
     #: estimated by :meth:`boundary_estimate`, outside the usual asymptotics, so they get no
     #: standard error (the fit says so and points to bootstrap or profile intervals)
     boundary: ClassVar[tuple[str, ...]] = ()
+    #: True for families whose regularity depends on the estimate (threshold forms)
+    threshold_form: ClassVar[bool] = False
 
     @property
     def params(self) -> Mapping[str, Param]:
@@ -48,7 +50,7 @@ class Family(Model):
     @property
     def regular(self) -> bool:
         """False where some parameter's MLE sits on the boundary of the data."""
-        return not self.boundary
+        return not (self.boundary or self.threshold_form)
 
     # -- the distribution beyond the log-density (JAX, natural parameters) ---------------------
     def logcdf(self, x, params):
@@ -71,10 +73,6 @@ class Family(Model):
     def sample(self, params: Mapping, size: int, rng=None) -> np.ndarray:
         """``size`` independent draws (numpy; ``rng`` a seed or ``np.random.Generator``)."""
         raise NotImplementedError(f"{self.name} defines no sampler")
-
-    def boundary_estimate(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """The order-statistic MLE of the ``boundary`` parameters."""
-        raise NotImplementedError(f"{self.name} has no boundary parameters")
 
     def __repr__(self):
         return f"{type(self).__name__}()"

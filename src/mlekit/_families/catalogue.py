@@ -40,7 +40,7 @@ def describe(cls: type[Family]) -> FamilyInfo:
         support=support,
         kind=cls.kind,
         exponential_family=bool(cls.sufficient),
-        regular=not cls.boundary,
+        regular=not (cls.boundary or cls.threshold_form),
         description=cls.description,
         formula=cls.formula,
     )

@@ -42,17 +42,25 @@ class Estimate:
         return f"Estimate(value={self.value!r}, se={self.se!r})"
 
 
-def covariance(hess_u: np.ndarray, jac: np.ndarray) -> np.ndarray | None:
-    """Covariance of the natural free parameters, or None when -H is not positive definite."""
+def covariance(hess_u: np.ndarray, jac: np.ndarray, keep: np.ndarray | None = None
+               ) -> np.ndarray | None:
+    """Covariance of the natural free parameters, or None when -H is not positive definite.
+
+    ``keep`` (a boolean mask over the coordinates of ``u``) treats the others as known: their
+    rows are zero and the rest is the inverse of the kept block of -H. That is the asymptotic
+    covariance when the others' estimators converge faster than 1/sqrt(n) (order statistics,
+    thresholds), whose error is then negligible at the sqrt(n) scale.
+    """
     info = -np.asarray(hess_u)
-    if info.size == 0:
-        return np.zeros((jac.shape[0], jac.shape[0]))
-    try:
-        chol = np.linalg.cholesky(info)
-    except np.linalg.LinAlgError:
-        return None
-    inv_chol = np.linalg.solve(chol, np.eye(info.shape[0]))
-    cov_u = inv_chol.T @ inv_chol
+    keep = np.ones(info.shape[0], dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    cov_u = np.zeros_like(info)
+    if keep.any():
+        try:
+            chol = np.linalg.cholesky(info[np.ix_(keep, keep)])
+        except np.linalg.LinAlgError:
+            return None
+        inv_chol = np.linalg.solve(chol, np.eye(chol.shape[0]))
+        cov_u[np.ix_(keep, keep)] = inv_chol.T @ inv_chol
     cov = jac @ cov_u @ jac.T
     return 0.5 * (cov + cov.T)
 

@@ -64,7 +64,7 @@ class Layout:
     def natural_flat(self, u, fixed):
         """The free parameters in natural units as one flat vector (traceable)."""
         theta = self.unpack(u, fixed)
-        return jnp.concatenate([jnp.ravel(theta[n]) for n in self.names])
+        return jnp.concatenate([jnp.ravel(theta[n]) for n in self.names] or [jnp.zeros(0)])
 
 
 def _derivs(ll, u):
