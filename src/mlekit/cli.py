@@ -39,13 +39,17 @@ def fit(
     ci: Annotated[CI, typer.Option("--ci", help="Interval method.")] = CI.wald,
     level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
     dropna: Annotated[bool, typer.Option("--dropna", help="Drop missing/non-finite.")] = False,
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-o", help="Family option KEY=VALUE, e.g. -o size=10 for the binomial.")
+    ] = None,
 ) -> None:
     """Fit the family DIST to one column of FILE and print the result."""
     import mlekit as mk
 
     try:
+        model = mk.family(dist, **_options(option or []))
         x = read_column(file, column, dropna=dropna)
-        result = mk.fit(mk.family(dist), x)
+        result = mk.fit(model, x)
         if as_json:
             typer.echo(json.dumps(result.to_dict(), indent=2))
         else:
@@ -56,16 +60,40 @@ def fit(
         _fail(f"internal error ({type(err).__name__}: {err}); please report it with the command.")
 
 
-@app.command()
-def families() -> None:
-    """List the families, their parameters and supports."""
+def _options(pairs: list[str]) -> dict:
+    """["size=10", "loc=0.5"] -> {"size": 10, "loc": 0.5}."""
     import mlekit as mk
 
-    for name, cls in mk.FAMILIES.items():
-        fam = cls()
-        params = "probs (k categories)" if name == "categorical" else ", ".join(fam.params)
-        support = "integers 0..k-1" if name == "categorical" else fam.support.describe()
-        typer.echo(f"{name:<12} {params:<28} {support:<22} {cls.description}")
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise mk.ModelError(f"--option {pair!r} must be KEY=VALUE, e.g. --option size=10.")
+        try:
+            out[key.strip()] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
+        except ValueError:
+            raise mk.ModelError(f"--option {pair!r}: {value!r} is not a number.") from None
+    return out
+
+
+@app.command()
+def families(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the catalogue as JSON.")] = False,
+) -> None:
+    """List the families: parameters, support, exponential family or not, regular or not."""
+    import mlekit as mk
+
+    infos = mk.families()
+    if as_json:
+        typer.echo(json.dumps([i.to_dict() for i in infos], indent=2))
+        return
+    rows = [("family", "parameters", "support", "exp. family", "regular", "")]
+    rows += [(i.name, ", ".join(i.params), i.support, "yes" if i.exponential_family else "no",
+              "yes" if i.regular else "no", i.description) for i in infos]
+    widths = [max(len(r[j]) for r in rows) for j in range(5)]
+    for r in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False))
+                   + "  " + r[5])
 
 
 DEMO = (

@@ -52,6 +52,7 @@ class Uniform(Family):
     name = "uniform"
     description = "equally likely values between two ends"
     formula = "f(x) = 1 / (max - min),  min <= x <= max"
+    support_text = "min <= x <= max"
     PARAMS = {"min": Real(), "max": Real()}
     boundary = ("min", "max")
     min_n = 2
@@ -100,6 +101,7 @@ class Pareto(Family):
     description = "power-law tails above a minimum; x > 0"
     formula = "f(x) = shape scale^shape / x^(shape + 1),  x >= scale"
     support = Support(lower=0.0)
+    support_text = "x >= scale > 0"
     PARAMS = {"shape": Positive(), "scale": Positive()}
     boundary = ("scale",)
     min_n = 2
@@ -169,6 +171,7 @@ class _ThresholdForm(Family):
     BASE: ClassVar[Family]
     SHAPE: ClassVar[str | None] = "shape"  # the parameter whose value decides regularity
     threshold_form = True
+    support_text = "x > threshold"
     min_n = 4
     needs_spread = True
 
