@@ -51,11 +51,14 @@ def as_observations(values, name: str = "x") -> np.ndarray:
     return observe(values, name)[0]
 
 
-def observe(values, name: str = "x", ndim: int = 1) -> tuple[np.ndarray, float, float]:
+def observe(values, name: str = "x", ndim: int = 1, measure: bool = True
+            ) -> tuple[np.ndarray, float | None, float | None]:
     """:func:`as_observations`, plus the data's range (min, max), which the same check needs.
 
     ``ndim=2`` takes vector observations: an (n, d) array or a table of d columns, one row per
-    observation (multivariate families).
+    observation (multivariate families). ``measure=False`` skips the range and the finiteness
+    check (returning None, None): for callers that prove finiteness another way (finite
+    sufficient statistics) and call :func:`check_range` only where that fails.
     """
     if values is None:
         raise DataError(f"{name} is None; pass the observations as an array, list or column.")
@@ -87,6 +90,15 @@ def observe(values, name: str = "x", ndim: int = 1) -> tuple[np.ndarray, float, 
             f"{where} = {shown} is not a number; every observation must be numeric. "
             "Clean or drop that row."
         ) from None
+    if not measure:
+        return x, None, None
+    lo, hi = check_range(x, name)
+    return x, lo, hi
+
+
+def check_range(x: np.ndarray, name: str = "x") -> tuple[float, float]:
+    """(min, max) of the data, raising DataError on a non-finite value."""
+    ndim = x.ndim
     # min and max propagate NaN and show infinities: two quick passes that also give the range
     # every support check needs; the per-value mask is built only when something is wrong
     lo, hi = float(x.min()), float(x.max())
@@ -98,7 +110,14 @@ def observe(values, name: str = "x", ndim: int = 1) -> tuple[np.ndarray, float, 
             f"{name}[{i}] = {float(x.reshape(-1)[bad[0]])!r}; drop them first, e.g. "
             "x[np.isfinite(x)] (or --dropna on the command line)."
         )
-    return x, lo, hi
+    return lo, hi
+
+
+def has_spread(x: np.ndarray) -> bool:
+    """True when not all values are equal; usually decided by the first block."""
+    first = x.reshape(-1)[0]
+    flat = x.reshape(-1)
+    return any(bool(np.any(flat[i:i + CHUNK] != first)) for i in range(0, flat.shape[0], CHUNK))
 
 
 def _first_non_numeric(raw: np.ndarray):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._data import observe
+from ._data import check_range, has_spread, observe
 from ._diagnostics import Diagnostic, convergence_diagnostics, nonregular_diagnostic
 from ._errors import FitError, ModelError
 from ._families import family as family_by_name
@@ -63,8 +63,13 @@ def fit(
     model = _resolve_model(model)
     if not (isinstance(maxiter, int) and maxiter >= 0):
         raise ModelError(f"maxiter={maxiter!r} must be a non-negative integer, e.g. 200.")
-    x, lo, hi = observe(data, "data", ndim=1 + model.event_ndim)
-    model, x = model.prepare(x, (lo, hi))
+    x, lo, hi = observe(data, "data", ndim=1 + model.event_ndim,
+                        measure=not model.stats_prove_support)
+    stats = _proven_stats(model, x) if lo is None else None
+    if stats is None:
+        if lo is None:  # the full checks, which raise the precise error
+            lo, hi = check_range(x, "data")
+        model, x = model.prepare(x, (lo, hi))
     fixed_values = _check_values(model, fixed, "fixed")
     start_values = _check_values(model, start, "start")
     if all(name in fixed_values for name in model.params):
@@ -73,7 +78,7 @@ def fit(
     boundary = {n: np.asarray(v, dtype=float) for n, v in
                 (model.boundary_estimate(x).items() if model.boundary else ())
                 if n not in fixed_values}
-    run = _maximize(model, x, fixed_values, boundary, start_values, maxiter)
+    run = _maximize(model, x, fixed_values, boundary, start_values, maxiter, stats)
     fallback = None
     if run.result.status is not Status.CONVERGED and not boundary and not start_values:
         fallback = model.boundary_fallback(x, fixed_values)
@@ -100,10 +105,22 @@ class _Run:
     closed_form: bool
 
 
-def _maximize(model, x, fixed, boundary, start_values, maxiter) -> _Run:
+def _proven_stats(model, x) -> np.ndarray | None:
+    """The sufficient statistics, where they prove the data valid (finite, in the support,
+    enough of them, not all equal); else None, and the caller runs the full checks."""
+    if x.shape[0] < model.min_n:
+        return None
+    with np.errstate(all="ignore"):  # log of a negative value: NaN, which is the signal
+        stats = model.suffstats(x)
+    if not np.all(np.isfinite(stats)) or (model.needs_spread and not has_spread(x)):
+        return None
+    return stats
+
+
+def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None) -> _Run:
     held = {**fixed, **boundary}
     layout = Layout.of(model, held)
-    objective = Objective(model, layout, held, x)
+    objective = Objective(model, layout, held, x, stats)
     theta0 = None
     if not start_values and objective.stats is not None:
         theta0 = model.closed_form(objective.stats, held)

@@ -85,6 +85,10 @@ class Model:
     needs_spread: bool = False
     #: True when ``suffstats``/``loglik_stats`` are defined (exponential families)
     sufficient: bool = False
+    #: True when finite sufficient statistics prove every observation finite and inside the
+    #: support (e.g. a finite sum of log x proves x > 0); ``prepare`` must then do nothing but
+    #: the support, size and spread checks, which the engine skips (one pass less over the data)
+    stats_prove_support: bool = False
     #: 0 for scalar observations (data of shape (n,)), 1 for vectors (data of shape (n, d))
     event_ndim: int = 0
     #: parameters whose MLE is an order statistic of the data (Uniform's ends, Pareto's scale),
