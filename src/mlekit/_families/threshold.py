@@ -107,6 +107,7 @@ class Pareto(Family):
     min_n = 2
     needs_spread = True
     sufficient = True
+    stats_prove_support = True  # a finite sum of log x proves every x > 0
 
     def logpdf(self, x, p):
         a, m = p["shape"], p["scale"]
