@@ -25,6 +25,7 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/catalogue.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

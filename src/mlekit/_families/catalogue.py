@@ -44,3 +44,20 @@ def describe(cls: type[Family]) -> FamilyInfo:
         description=cls.description,
         formula=cls.formula,
     )
+
+
+def markdown(infos) -> str:
+    """The catalogue as the README's Markdown table (kept in sync by a test)."""
+    rows = ["| family | class | parameters | support | density or mass function | "
+            "exp. family | regular |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for i in infos:
+        rows.append(f"| {i.name} | `{i.cls.__name__}` | {', '.join(i.params)} | {i.support} | "
+                    f"{i.formula.replace('|', '&#124;')} | "
+                    f"{'yes' if i.exponential_family else 'no'} | {'yes' if i.regular else 'no'} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m mlekit._families.catalogue: print the README table
+    import mlekit
+
+    print(markdown(mlekit.families()))
