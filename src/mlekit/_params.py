@@ -221,3 +221,77 @@ def Simplex(k: int, init=None) -> Param:
     if int(k) < 2:
         raise ModelError(f"Simplex(k={k}) needs k >= 2 categories.")
     return _param(SIMPLEX, init, (int(k),))
+
+
+def _triangle_side(m: int) -> int:
+    """d such that d(d+1)/2 = m (the side of a triangle of m entries)."""
+    d = (math.isqrt(8 * m + 1) - 1) // 2
+    if d * (d + 1) // 2 != m:
+        raise ModelError(f"{m} free entries do not fill a lower triangle d(d+1)/2.")
+    return d
+
+
+@dataclass(frozen=True)
+class PositiveDefinite(Constraint):
+    """Symmetric positive definite d x d matrices (covariances), through their Cholesky factor.
+
+    The d(d+1)/2 unconstrained entries fill the lower triangle of L row by row
+    (``np.tril_indices`` order), the diagonal ones through exp(): theta = L L'. The map is a
+    bijection (the Cholesky factor with a positive diagonal is unique), smooth, and every
+    ``u`` gives a positive definite matrix.
+    """
+
+    def forward(self, u):
+        d = _triangle_side(u.shape[-1])
+        rows, cols = np.tril_indices(d)
+        diag = np.flatnonzero(rows == cols)  # static indices: no exp() of off-diagonal entries
+        vals = u.at[diag].set(jnp.exp(u[diag]))
+        chol = jnp.zeros((d, d), dtype=u.dtype).at[rows, cols].set(vals)
+        return chol @ chol.T
+
+    def inverse(self, theta):
+        t = np.asarray(theta, dtype=float)
+        chol = np.linalg.cholesky(0.5 * (t + t.T))
+        rows, cols = np.tril_indices(t.shape[0])
+        vals = chol[rows, cols]
+        diag = rows == cols
+        vals[diag] = np.log(vals[diag])
+        return vals
+
+    def contains(self, theta):
+        t = np.asarray(theta, dtype=float)
+        if t.ndim != 2 or t.shape[0] != t.shape[1] or not np.all(np.isfinite(t)):
+            return False
+        if not np.allclose(t, t.T, rtol=1e-12, atol=1e-12 * float(np.max(np.abs(t)))):
+            return False
+        try:
+            np.linalg.cholesky(t)
+        except np.linalg.LinAlgError:
+            return False
+        return True
+
+    def free_size(self, shape):
+        return shape[0] * (shape[0] + 1) // 2
+
+    def describe(self):
+        return "a symmetric positive definite matrix"
+
+
+POSITIVE_DEFINITE = PositiveDefinite()
+
+
+def CovMatrix(d: int, init=None) -> Param:
+    """A d x d covariance matrix (symmetric positive definite), optimized as its Cholesky
+    factor with log-diagonal (d(d+1)/2 free coordinates)."""
+    if int(d) != d or int(d) < 1:
+        raise ModelError(f"CovMatrix(d={d!r}) needs an integer dimension d >= 1.")
+    d = int(d)
+    if init is not None:
+        value = np.asarray(init, dtype=float)
+        if value.shape != (d, d) or not POSITIVE_DEFINITE.contains(value):
+            raise ModelError(
+                f"init={init!r} is not a symmetric positive definite {d} x {d} matrix; "
+                "give a start value inside the constraint, e.g. np.eye(d)."
+            )
+        init = tuple(tuple(row) for row in value.tolist())  # hashable, like the others
+    return Param(POSITIVE_DEFINITE, init, (d, d))
