@@ -19,7 +19,15 @@ from ._fit import fit  # noqa: E402
 from ._inference import Estimate  # noqa: E402
 from ._model import Support  # noqa: E402
 from ._model import UserModel as Model  # noqa: E402
-from ._params import GreaterThanBound, Interval, Positive, Real, Simplex, UnitInterval  # noqa: E402
+from ._params import (  # noqa: E402
+    CovMatrix,
+    GreaterThanBound,
+    Interval,
+    Positive,
+    Real,
+    Simplex,
+    UnitInterval,
+)
 from ._result import Fit  # noqa: E402
 
 __version__ = "0.1.0"
@@ -27,6 +35,6 @@ __version__ = "0.1.0"
 __all__ = [
     "fit", "Fit", "Estimate", "Diagnostic", "Model", "Support", "Family", "FamilyInfo", "family",
     "families", "FAMILIES", *_CLASSES, "Real", "Positive", "UnitInterval", "Interval",
-    "GreaterThanBound", "Simplex",
+    "GreaterThanBound", "Simplex", "CovMatrix",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]
