@@ -17,7 +17,13 @@ import mlekit as mk
 from conftest import shared_csv
 from mlekit._families import extremes
 
-mp.mp.dps = 50
+
+@pytest.fixture(autouse=True)
+def _fifty_digits():
+    """mpmath at 50 digits for these tests only (its precision is global state)."""
+    with mp.workdps(50):
+        yield
+
 N = 500
 GEV = mk.GeneralizedExtremeValue()
 GPD_LOC = 3.0

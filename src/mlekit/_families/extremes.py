@@ -99,8 +99,9 @@ def _sample_lmoments(x: np.ndarray) -> tuple[float, float, float]:
 
 def _best(candidates, loglik):
     """The candidate start with the highest finite log-likelihood."""
-    scored = [(loglik(c), i) for i, c in enumerate(candidates)]
-    ll, i = max((v if math.isfinite(v) else -math.inf, i) for v, i in scored)
+    scores = [loglik(c) for c in candidates]
+    scores = [v if math.isfinite(v) else -math.inf for v in scores]
+    i = max(range(len(candidates)), key=scores.__getitem__)
     return {k: np.asarray(float(v)) for k, v in candidates[i].items()}
 
 
@@ -226,8 +227,9 @@ class GeneralizedExtremeValue(Family):
 
     name = "generalized_extreme_value"
     description = "block maxima (Gumbel, Frechet and reversed Weibull types)"
-    formula = ("F(x) = exp(-(1 + shape z)^(-1/shape)),  z = (x - loc)/scale,  "
-               "1 + shape z > 0 (shape = 0: exp(-exp(-z)))")
+    formula = ("f(x) = t^(-1 - 1/shape) exp(-t^(-1/shape)) / scale,  "
+               "t = 1 + shape (x - loc)/scale > 0 "
+               "(shape = 0: t^(-1/shape) = exp(-(x - loc)/scale))")
     support_text = "1 + shape (x - loc)/scale > 0"
     PARAMS = {"loc": Real(), "scale": Positive(), "shape": Real()}
     threshold_form = True  # the end point depends on the parameters; regular only for shape > -1/2
@@ -365,8 +367,8 @@ class GeneralizedPareto(Family):
 
     name = "generalized_pareto"
     description = "exceedances over a known threshold loc"
-    formula = ("F(x) = 1 - (1 + shape (x - loc)/scale)^(-1/shape),  x >= loc "
-               "(shape = 0: 1 - exp(-(x - loc)/scale))")
+    formula = ("f(x) = (1 + shape (x - loc)/scale)^(-1 - 1/shape) / scale,  x >= loc "
+               "(shape = 0: exp(-(x - loc)/scale) / scale)")
     support_text = "x >= loc (known); also x < loc - scale/shape when shape < 0"
     PARAMS = {"scale": Positive(), "shape": Real()}
     loc: float = 0.0
