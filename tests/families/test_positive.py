@@ -227,6 +227,16 @@ def test_inverse_gaussian_closed_form():
     assert fixed_shape.params["mean"] == pytest.approx(x.mean(), rel=1e-12)
 
 
+def test_inverse_gaussian_nearly_constant_data_keep_their_digits():
+    # mean(1/x) - 1/mean(x) would cancel to nothing at a relative spread of 1e-7
+    x = 1000.0 * (1 + 1e-7 * np.random.default_rng(7).standard_normal(N))
+    fit = mk.fit(mk.InverseGaussian(), x)
+    m = x.mean()
+    assert fit.converged and fit.iterations == 0
+    assert fit.params["shape"] == pytest.approx(1 / np.mean((x - m) ** 2 / (x * m * m)),
+                                                rel=1e-9)
+
+
 def test_rayleigh_closed_form():
     x = np.random.default_rng(2).rayleigh(2.0, N)
     fit = mk.fit(mk.Rayleigh(), x)

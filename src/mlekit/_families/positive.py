@@ -105,6 +105,7 @@ class Beta(Family):
         return a * b / ((a + b) ** 2 * (a + b + 1))
 
     def sample(self, p, size, rng=None):
+        # with a shape below ~0.1 some draws lie within 1e-16 of 0 or 1 and round to it
         return rng_of(rng).beta(p["shape1"], p["shape2"], size)
 
     def suffstats(self, x):
@@ -164,7 +165,8 @@ class InverseGaussian(Family):
     \exp(-\lambda (x-\mu)^2 / (2\mu^2 x))`, x > 0.
 
     Parameters ``mean`` (μ), ``shape`` (λ) as in R's ``statmod::dinvgauss``. An exponential
-    family with statistics :math:`(n, \sum x, \sum 1/x, \sum\log x)` and closed form
+    family with statistics :math:`(n, \sum x, \sum 1/x, \sum\log x)` (and shifted sums that
+    keep nearly constant data accurate, see :meth:`suffstats`) and closed form
     :math:`\hat\mu = \bar x`, :math:`1/\hat\lambda = \overline{1/x} - 1/\bar x` (with μ fixed,
     :math:`1/\hat\lambda = \overline{(x-\mu)^2/(\mu^2 x)}`; with λ fixed, :math:`\hat\mu = \bar
     x`). Start values the same, from the data. The CDF
@@ -214,22 +216,41 @@ class InverseGaussian(Family):
         return rng_of(rng).wald(p["mean"], p["shape"], size)
 
     def suffstats(self, x):
-        return np.array([float(x.shape[0]), float(x.sum()),
-                         sum_of(np.reciprocal, x), sum_of(np.log, x)])
+        """(n, sum x, sum 1/x, sum log x) and, about a shift c (the mean of a subsample),
+        c, sum (x-c)/x and sum (x-c)^2/x: the quadratic term then needs no cancelling
+        difference like mean(1/x) - 1/mean(x), which loses all digits for nearly constant
+        data (the shift trick of one-pass variances)."""
+        n = x.shape[0]
+        c = float(np.mean(x[:: max(1, n // 1024)]))
+
+        def centred(part, out, power):
+            np.subtract(part, c, out=out)
+            if power == 2:
+                np.square(out, out=out)
+            return np.divide(out, part, out=out)
+
+        return np.array([float(n), float(x.sum()), sum_of(np.reciprocal, x), sum_of(np.log, x),
+                         c, sum_of(lambda part, out: centred(part, out, 1), x),
+                         sum_of(lambda part, out: centred(part, out, 2), x)])
+
+    def _quad(self, s, m):
+        """sum (x - m)^2 / x from the statistics: with d = m - c, the sum of
+        ((x-c) - d)^2 / x = sum (x-c)^2/x - 2 d sum (x-c)/x + d^2 sum 1/x."""
+        d = m - s[4]
+        return s[6] - 2 * d * s[5] + d * d * s[2]
 
     def loglik_stats(self, s, p):
         m, lam = p["mean"], p["shape"]
-        # sum (x - m)^2 / (m^2 x) = sum x / m^2 - 2 n / m + sum 1/x
-        quad = s[1] / (m * m) - 2 * s[0] / m + s[2]
+        quad = self._quad(s, m) / (m * m)
         return 0.5 * s[0] * (jnp.log(lam) - LOG_2PI) - 1.5 * s[3] - 0.5 * lam * quad
 
     def closed_form(self, stats, fixed):
-        n, sx, sinv = float(stats[0]), float(stats[1]), float(stats[2])
-        m = float(fixed["mean"]) if "mean" in fixed else sx / n
+        n = float(stats[0])
+        m = float(fixed["mean"]) if "mean" in fixed else float(stats[1]) / n
         out = {} if "mean" in fixed else {"mean": np.asarray(m)}
         if "shape" not in fixed:
-            inv_shape = (sx / (m * m) - 2 * n / m + sinv) / n
-            if not inv_shape > 0:  # lost to rounding (nearly constant data): Newton takes over
+            inv_shape = float(self._quad(stats, m)) / (n * m * m)
+            if not inv_shape > 0:
                 return None
             out["shape"] = np.asarray(1.0 / inv_shape)
         return out
