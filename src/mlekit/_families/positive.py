@@ -333,7 +333,7 @@ class LogLogistic(Family):
     """
 
     name = "loglogistic"
-    description = "survival times with a hazard that rises then falls; x > 0"
+    description = "survival times whose hazard can rise then fall; x > 0"
     formula = "f(x) = (shape/scale) (x/scale)^(shape-1) / (1 + (x/scale)^shape)^2"
     support = POSITIVE_REALS
     PARAMS = {"shape": Positive(), "scale": Positive()}
