@@ -17,8 +17,14 @@ import mlekit as mk
 from mlekit._families import positive
 from mlekit._families.logspecial import log_beta
 
-mp.mp.dps = 50
 N = 500
+
+
+@pytest.fixture(autouse=True)
+def _mpmath_precision():
+    """50 digits for the references, restored afterwards (mpmath's precision is global)."""
+    with mp.workdps(50):
+        yield
 
 
 def _at(fun, x, **params):
