@@ -26,11 +26,11 @@ from .base import Family, log1mexp, rng_of
 EULER = 0.5772156649015329
 LOG2_OVER_LOG3 = math.log(2) / math.log(3)
 
-#: |shape * z| below which log(1 + u)/u is summed as its power series. The direct form's
-#: derivatives cancel near u = 0 (its second derivative loses about eps/|u|^3), the series'
-#: truncation error after TERMS terms is |u|^TERMS: at 0.1 both are below 1e-13 in the Hessian
+#: |shape * z| below which log(1 + u)/u is summed as a series. The direct form's derivatives
+#: cancel near u = 0 (its second derivative loses about eps/|u|^3: 1e-13 at 0.1); the series,
+#: in w = (u/(2+u))^2 < 0.0028, is exact to rounding in value and derivatives after TERMS terms
 SMALL = 0.1
-TERMS = 20
+TERMS = 8
 
 #: |shape| below which the moments' ratios of gamma functions are summed as power series
 #: (coefficients from mpmath; the direct forms cancel like eps/shape and eps/shape^2)
@@ -66,19 +66,24 @@ def _horner(coefs, s):
 def _log1p_ratio(u):
     """log(1 + u)/u for u > -1 (1 at u = 0), with exact first and second derivatives through 0.
 
-    The series 1 - u/2 + u^2/3 - ... for |u| < SMALL, log(1 + u)/u elsewhere, each branch fed
-    only arguments where it is valid (the "double where"), so neither leaks NaN into gradients.
-    For |u| >= SMALL, rounding 1 + u costs a relative error below 1e-15 in the logarithm, so the
-    plain log serves (XLA's CPU log is vectorized, its log1p is not). Arguments u <= -1 (outside
-    the support) give a finite dummy; callers mask them.
+    For |u| < SMALL the series of log(1 + u) = 2 atanh(v), v = u/(2 + u):
+    log(1 + u)/u = 2/(2 + u) sum_k w^k/(2k + 1), w = v^2, whose terms fall by w < 0.0028 each
+    (8 terms instead of the 20 that 1 - u/2 + u^2/3 - ... needs: measured 20% less time per
+    Hessian pass). Elsewhere log(1 + u)/u: rounding 1 + u costs a relative error below 1e-15 in
+    the logarithm there, so the plain log serves (XLA's CPU log is vectorized, its log1p is
+    not). Each branch is fed only arguments where it is valid (the "double where"), so neither
+    leaks NaN into gradients; u <= -1 (outside the support) gives a finite dummy that callers
+    mask.
     """
     small = jnp.abs(u) < SMALL
     us = jnp.where(small, u, 0.0)
-    acc = jnp.zeros_like(us) + 1.0 / TERMS
-    for k in range(TERMS - 1, 0, -1):
-        acc = 1.0 / k - us * acc
+    r = 1.0 / (2.0 + us)
+    w = (us * r) ** 2
+    acc = jnp.zeros_like(w) + 1.0 / (2 * TERMS - 1)
+    for k in range(TERMS - 2, -1, -1):
+        acc = 1.0 / (2 * k + 1) + w * acc
     ud = jnp.where(small | (u <= -1.0), 1.0, u)
-    return jnp.where(small, acc, jnp.log(1.0 + ud) / ud)
+    return jnp.where(small, 2.0 * r * acc, jnp.log(1.0 + ud) / ud)
 
 
 def _np_ratio_log(z, s):
