@@ -128,10 +128,15 @@ def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None) -> _
     if theta0 is None:
         sample = x[:: max(1, x.shape[0] // START_SAMPLE)]
         theta0 = {**model.start(sample), **start_values}
-    u0 = layout.pack({n: theta0[n] for n in layout.names})
+    cold = layout.pack({n: theta0[n] for n in layout.names})
+    u0 = cold
     if objective.stats is None and not start_values and x.shape[0] >= 8 * START_SAMPLE:
-        u0 = _warm_start(model, layout, held, x, u0, maxiter)
+        u0 = _warm_start(model, layout, held, x, cold, maxiter)
     result = maximize(objective, u0, maxiter=maxiter)
+    if result.status is Status.NONFINITE and result.iterations == 0 and u0 is not cold:
+        # the subsample's MLE can leave observations it never saw outside a support that moves
+        # with the parameters (thresholds, GEV / GPD end points): start again from the cold start
+        result = maximize(objective, cold, maxiter=maxiter)
     if result.status is Status.NONFINITE and result.iterations == 0:
         shown = {n: np.asarray(theta0[n]).tolist() for n in layout.names}
         raise FitError(
