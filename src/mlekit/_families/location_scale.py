@@ -513,9 +513,10 @@ class VonMises(Family):
     def _arcs(x, p):
         """log P(-pi < X <= x) and log P(x < X <= pi), each by quadrature."""
         mu, k = p["mu"], p["kappa"]
-        xc = jnp.where(x < -math.pi, -math.pi, jnp.where(x > math.pi, math.pi, x))
-        return (von_mises_log_arc(-math.pi - mu, xc - mu, k),
-                von_mises_log_arc(xc - mu, math.pi - mu, k))
+        xc = jnp.where(x < -math.pi, -math.pi, jnp.where(x > math.pi, math.pi, x)) - mu
+        lo, hi = jnp.broadcast_arrays(-math.pi - mu, xc)
+        both = von_mises_log_arc(jnp.stack([lo, hi]), jnp.stack([hi, math.pi - mu + 0 * hi]), k)
+        return both[0], both[1]
 
     def mean(self, p):
         return _wrap(p["mu"]) + 0.0 * p["kappa"]

@@ -34,7 +34,7 @@ _LAG_X, _LAG_W = np.polynomial.laguerre.laggauss(40)
 #: Owen's integrand exp(-h^2 x^2 / 2) is below e^-72 beyond h x = 12: the quadrature stops there
 _OWEN_CUT = 12.0
 #: the light-tail integral goes to Gauss-Laguerre where its singularity (at -s0) is this far away
-_LAGUERRE_FROM = 8.0
+_LAGUERRE_FROM = 3.0
 #: the von Mises density is cut where it has fallen by this factor (in log) below its maximum
 _VM_CUT = 40.0
 
@@ -66,31 +66,37 @@ def _owen_tau_small(h, a):
                      jnp.zeros_like(top), top) / (2 * math.pi)
 
 
-def owen_tau(h, a):
-    """exp(h^2/2) T(h, a) for h >= 0, a >= 0 (Owen's T function, scaled).
+def _owen_pieces(h, a):
+    """The pieces every skew-normal probability at |z| = h >= 0, shape a >= 0 is built from:
+    (tau, E(h), light), with tau = exp(h^2/2) T(h, a) (Owen's T, scaled), E(t) = exp(t^2/2)
+    Phi(-t), and light = log P(Z <= -h).
 
-    For a > 1, Owen's identity T(h, a) = [Phi(h)Phi(-ah) + Phi(ah)Phi(-h)]/2 - T(ah, 1/a); its
-    terms cancel at most by a factor ~4 (T(h, a) >= T(h, 1) = Phi(h)Phi(-h)/2).
+    One quadrature of Owen's integrand serves both: for a <= 1 it is T(h, a) itself; for a > 1,
+    T(ah, 1/a), and Owen's identity T(h, a) = [Phi(h)Phi(-ah) + Phi(ah)Phi(-h)]/2 - T(ah, 1/a)
+    gives T(h, a) (its terms cancel at most by a factor ~4, as T(h, a) >= T(h, 1) =
+    Phi(h)Phi(-h)/2).
+
+    The light tail P(Z <= -h) = (1/pi) int_a^inf exp(-h^2 (1 + x^2)/2) / (1 + x^2) dx. With
+    s0 = a^2 h^2 / 2 and x^2 = a^2 + 2w/h^2 it is exp(-h^2/2 - s0) h / (2 sqrt 2 pi)
+    int_0^inf e^-w (s0 + w)^-1/2 (s0 + h^2/2 + w)^-1 dw: Gauss-Laguerre, accurate where the
+    singularity at w = -s0 is far enough (s0 >= 3; measured against mpmath: 1e-14 there, 4e-11
+    from s0 >= 1). Nearer, the probability is not small relative to Phi(-h) (at least
+    ~2 Phi(-2.45) of it), and the differences Phi(-h) - 2T(h, a) (a <= 1) or
+    2T(ah, 1/a) - Phi(-ah) erf(h/sqrt 2) (a > 1) lose at most two digits.
     """
     small = a <= 1.0
-    tau_small = _owen_tau_small(h, jnp.where(small, a, 1.0))
-    b = jnp.where(small, 1.0, a)
-    damp = jnp.exp(-0.5 * (b * b - 1.0) * h * h)  # exp(h^2/2) Phi(-bh) = upper(bh) * damp
-    first = 0.5 * (jss.ndtr(h) * _upper_gauss(b * h) * damp + jss.ndtr(b * h) * _upper_gauss(h))
-    tau_big = first - _owen_tau_small(b * h, 1.0 / b) * damp
-    return jnp.where(small, tau_small, tau_big)
-
-
-def _log_light_tail(h, a):
-    """log P(Z <= -h) for Z skew-normal(0, 1, a), h >= 0, a >= 0: the light tail.
-
-    P = (1/pi) int_a^inf exp(-h^2 (1 + x^2)/2) / (1 + x^2) dx. With s0 = a^2 h^2 / 2 and
-    x^2 = a^2 + 2w/h^2 it is exp(-h^2/2 - s0) h / (2 sqrt 2 pi) int_0^inf e^-w (s0 + w)^-1/2
-    (s0 + h^2/2 + w)^-1 dw: Gauss-Laguerre, accurate where the singularity at w = -s0 is far
-    (s0 >= 8). Nearer, the probability is not small relative to Phi(-h) (it is at least
-    ~2 Phi(-4) of it) and the differences Phi(-h) - 2T(h, a) (a <= 1) or
-    2T(ah, 1/a) - Phi(-ah) erf(h/sqrt 2) (a > 1) lose at most four digits.
-    """
+    b = jnp.where(small, 1.0, a)  # >= 1
+    bh = b * h
+    t = _owen_tau_small(bh, jnp.where(small, a, 1.0 / b))  # scaled T(h, a) or T(ah, 1/a)
+    e_h, e_bh = _upper_gauss(h), _upper_gauss(bh)
+    damp = jnp.exp(-0.5 * (b * b - 1.0) * h * h)  # exp(h^2/2) Phi(-bh) = e_bh * damp
+    first = 0.5 * (jss.ndtr(h) * e_bh * damp + jss.ndtr(bh) * e_h)
+    tau = jnp.where(small, t, first - t * damp)
+    # the light tail, near: a difference of positive terms, scaled by exp(-(bh)^2/2); where the
+    # Laguerre form is used instead, cancellation may leave it <= 0: the floor keeps the
+    # discarded branch finite
+    diff = jnp.where(small, e_h - 2 * t, 2 * t - e_bh * jss.erf(h / SQRT2))
+    near = -0.5 * bh * bh + jnp.log(jnp.maximum(diff, 1e-300))
     s0 = 0.5 * (a * h) ** 2
     lag = s0 >= _LAGUERRE_FROM
     hl, al = jnp.where(lag, h, 1.0), jnp.where(lag, a, 4.0)
@@ -98,52 +104,38 @@ def _log_light_tail(h, a):
     w = _LAG_X
     integral = jnp.sum(_LAG_W / (jnp.sqrt(s0l[..., None] + w)
                                  * (s0l[..., None] + 0.5 * hl[..., None] ** 2 + w)), axis=-1)
-    far = (-0.5 * hl * hl - s0l + jnp.log(hl / (2 * SQRT2)) - LOG_PI + jnp.log(integral))
-    # nearer: one of two differences of positive terms, each scaled by its exponential
-    h1 = jnp.where(lag, 0.0, h)
-    a_small, a_big = jnp.where(a <= 1.0, a, 1.0), jnp.where(a <= 1.0, 1.0, a)
-    near_small = -0.5 * h1 * h1 + jnp.log(_upper_gauss(h1) - 2 * owen_tau(h1, a_small))
-    bh = a_big * h1
-    near_big = -0.5 * bh * bh + jnp.log(2 * owen_tau(bh, 1.0 / a_big)
-                                        - _upper_gauss(bh) * jss.erf(h1 / SQRT2))
-    return jnp.where(lag, far, jnp.where(a <= 1.0, near_small, near_big))
+    far = -0.5 * hl * hl - s0l + jnp.log(hl / (2 * SQRT2)) - LOG_PI + jnp.log(integral)
+    return tau, e_h, jnp.where(lag, far, near)
 
 
-def _log_sf_positive_shape(z, a):
-    """log P(Z > z) for Z skew-normal(0, 1, a), a >= 0.
-
-    For z >= 0, log(Phi(-z) + 2T(z, a)): both terms positive, exp(-z^2/2) taken out so that
-    nothing underflows. For z < 0, log(1 - P(Z <= z)) from the light tail (P(Z <= z) <= 1/2).
-    """
-    zp = jnp.where(z >= 0, z, 0.0)
-    upper = -0.5 * zp * zp + jnp.log(_upper_gauss(zp) + 2 * owen_tau(zp, a))
-    lower = log1mexp(_log_light_tail(jnp.where(z >= 0, 0.0, -z), a))
-    return jnp.where(z >= 0, upper, lower)
-
-
-def _log_cdf_positive_shape(z, a, log_sf):
-    """log P(Z <= z) for Z skew-normal(0, 1, a), a >= 0 (``log_sf`` its log-survival at z)."""
-    neg = z < 0
-    left = _log_light_tail(jnp.where(neg, -z, 0.0), a)
-    zp = jnp.where(neg, 0.0, z)
-    # |Z| is half-normal whatever a, so P(Z <= z) = erf(z/sqrt 2) + P(Z <= -z) for z >= 0
-    mid = jnp.log(jss.erf(zp / SQRT2) + jnp.exp(_log_light_tail(zp, a)))
-    small_sf = log_sf < -math.log(2.0)
-    right = jnp.where(small_sf, log1mexp(jnp.where(small_sf, log_sf, -1.0)), mid)
-    return jnp.where(neg, left, right)
+def owen_tau(h, a):
+    """exp(h^2/2) T(h, a) for h >= 0, a >= 0 (Owen's T function, scaled)."""
+    return _owen_pieces(h, a)[0]
 
 
 def skew_normal_log_cdf_sf(z, alpha):
     """(log P(Z <= z), log P(Z > z)) for Z skew-normal(0, 1, alpha), accurate in both tails.
 
-    By symmetry (-Z is skew-normal with -alpha) only shapes a = |alpha| >= 0 are computed.
+    By symmetry (-Z is skew-normal with -alpha) only shapes a = |alpha| >= 0 are computed, at
+    z' = z sign(alpha). With h = |z'| and light = log P(Z <= -h) (at most 1/2):
+
+    - z' < 0: log F = light, log S = log(1 - exp(light));
+    - z' >= 0: log S = log(Phi(-h) + 2T(h, a)) (both positive; exp(-h^2/2) taken out), and
+      log F = log(1 - S) where S < 1/2, else log(erf(h/sqrt 2) + exp(light)), since |Z| is
+      half-normal whatever a, so F(h) - F(-h) = erf(h/sqrt 2).
     """
     z, alpha = jnp.broadcast_arrays(jnp.asarray(z, dtype=float), jnp.asarray(alpha, dtype=float))
     pos = alpha >= 0
     zz = jnp.where(pos, z, -z)
-    a = jnp.abs(alpha)
-    log_sf = _log_sf_positive_shape(zz, a)
-    log_cdf = _log_cdf_positive_shape(zz, a, log_sf)
+    a, h = jnp.abs(alpha), jnp.abs(zz)
+    tau, e_h, light = _owen_pieces(h, a)
+    neg = zz < 0
+    log_sf_upper = -0.5 * h * h + jnp.log(e_h + 2 * tau)
+    log_sf = jnp.where(neg, log1mexp(light), log_sf_upper)
+    small_sf = log_sf_upper < -math.log(2.0)
+    log_cdf = jnp.where(neg, light, jnp.where(
+        small_sf, log1mexp(jnp.where(small_sf, log_sf_upper, -1.0)),
+        jnp.log(jss.erf(h / SQRT2) + jnp.exp(light))))
     return jnp.where(pos, log_cdf, log_sf), jnp.where(pos, log_sf, log_cdf)
 
 
@@ -182,17 +174,15 @@ def von_mises_log_arc(lo, hi, kappa):
     turns = jnp.floor((lo + math.pi) / (2 * math.pi))
     lo = lo - 2 * math.pi * turns
     hi = hi - 2 * math.pi * turns
-    pieces = []
+    ps, qs = [], []
     for start, end, flip in ((-math.pi, 0.0, -1.0), (0.0, math.pi, 1.0),
                              (math.pi, 2 * math.pi, -1.0), (2 * math.pi, 3 * math.pi, 1.0)):
         a, b = _clip(lo, start, end), _clip(hi, start, end)
         # onto [0, pi]: t -> t - start (rising pieces), or t -> end - t (falling pieces)
-        if flip > 0:
-            p, q = a - start, b - start
-        else:
-            p, q = end - b, end - a
-        pieces.append(_log_half_arc(p, q, kappa))
-    stacked = jnp.stack(pieces)
+        ps.append(a - start if flip > 0 else end - b)
+        qs.append(b - start if flip > 0 else end - a)
+    # the four pieces in one quadrature (one program, not four)
+    stacked = _log_half_arc(jnp.stack(ps), jnp.stack(qs), jnp.broadcast_to(kappa, (4,) + lo.shape))
     top = jnp.max(stacked, axis=0)
     some = jnp.isfinite(top)  # else the arc is empty: probability 0
     top_safe = jnp.where(some, top, 0.0)
