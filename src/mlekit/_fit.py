@@ -76,7 +76,7 @@ def fit(
         raise ModelError("every parameter is fixed; leave at least one free to estimate.")
     # order-statistic MLEs first; the regular parameters are then maximized given them
     boundary = {n: np.asarray(v, dtype=float) for n, v in
-                (model.boundary_estimate(x).items() if model.boundary else ())
+                (model.boundary_estimate(x).items() if model.presolved else ())
                 if n not in fixed_values}
     run = _maximize(model, x, fixed_values, boundary, start_values, maxiter, stats)
     fallback = None
@@ -212,6 +212,10 @@ def _assemble(model, run: _Run, fixed, extra_diagnostics=()) -> Fit:
         cov = covariance(result.hess, jac, keep)
     if cov is not None and boundary:
         cov = _embed(cov, layout.names, names, shapes)
+        for name, var in model.presolved_variance(params, objective.n).items():
+            if name in boundary:  # scalar parameters: one row each
+                i = _offset(names, shapes, name)
+                cov[i, i] = var
     if cov is None:
         se = dict.fromkeys(names)
     else:
@@ -244,6 +248,12 @@ def _assemble(model, run: _Run, fixed, extra_diagnostics=()) -> Fit:
         score_max=float(np.max(np.abs(result.grad)) / objective.n) if result.grad.size else 0.0,
         _shapes=shapes,
     )
+
+
+def _offset(names, shapes, name) -> int:
+    """Row of parameter ``name`` in a flat vector of ``names``."""
+    sizes = [int(np.prod(shapes[n], dtype=int)) for n in names]
+    return int(sum(sizes[: names.index(name)]))
 
 
 def _embed(cov, free, names, shapes) -> np.ndarray:

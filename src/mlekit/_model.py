@@ -94,6 +94,10 @@ class Model:
     #: parameters whose MLE is an order statistic of the data (Uniform's ends, Pareto's scale),
     #: set by :meth:`boundary_estimate` before the others are maximized
     boundary: tuple[str, ...] = ()
+    #: parameters in which the log-likelihood is not differentiable (Laplace's location, the
+    #: median): also set by :meth:`boundary_estimate` first; unlike order statistics they are
+    #: asymptotically normal, with the variance :meth:`presolved_variance` gives
+    nonsmooth: tuple[str, ...] = ()
 
     @property
     def params(self) -> Mapping[str, Param]:
@@ -145,9 +149,19 @@ class Model:
             out[name] = p.start()
         return out
 
+    @property
+    def presolved(self) -> tuple[str, ...]:
+        """Parameters estimated straight from the data before Newton maximizes the rest."""
+        return self.boundary + self.nonsmooth
+
     def boundary_estimate(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """The order-statistic MLE of the ``boundary`` parameters."""
+        """The MLE of the ``presolved`` parameters, from the data (order statistics, medians)."""
         raise NotImplementedError(f"{self.name} has no boundary parameters")
+
+    def presolved_variance(self, params: Mapping[str, np.ndarray], n: int) -> dict[str, float]:
+        """Asymptotic variances of the ``nonsmooth`` estimates (from the expected information,
+        as the observed one does not exist there)."""
+        return {}
 
     def boundary_fallback(self, x: np.ndarray, fixed: Mapping[str, np.ndarray]):
         """Where Newton finds no interior maximum because the likelihood is unbounded at a

@@ -196,11 +196,12 @@ def test_laplace_mle_is_the_median_and_mean_absolute_deviation(n):
     s = fit.params["scale"]
     for loc, scale in ((med + 0.01, s), (med - 0.01, s), (med, 1.01 * s), (med, 0.99 * s)):
         assert loglik(loc, scale) < fit.loglik
-    # What the engine does with it today (see the class docstring): the log-likelihood is
-    # piecewise linear in the location, its second derivative there is 0, so the "Hessian
-    # negative definite" check fails at the exact MLE and no standard errors are given.
-    assert not fit.converged
-    assert "hessian_not_negative_definite" in [d.code for d in fit.diagnostics]
+    # the location is non-smooth (piecewise linear log-likelihood): set to the median first,
+    # with its standard error from the expected information n/s^2; the scale is regular
+    assert fit.converged and fit.diagnostics == ()
+    assert fit.se["location"] == pytest.approx(s / math.sqrt(n), rel=1e-12)
+    assert fit.se["scale"] == pytest.approx(s / math.sqrt(n), rel=1e-8)
+    assert fit.cov[0, 1] == 0.0
 
 
 def test_laplace_scale_with_the_location_fixed_is_regular():

@@ -177,13 +177,13 @@ class Laplace(Family):
     start value (computed on the start subsample, i.e. exactly for n <= 32768).
 
     The log-likelihood is not differentiable in the location at the observations and is
-    piecewise linear in it in between, so its second derivative in the location is 0: the
-    observed information is singular and the engine's check "Hessian negative definite" fails
-    at the exact MLE. The fit then reports ``converged=False`` with a
-    ``hessian_not_negative_definite`` diagnostic, though the estimates equal the closed form.
-    The expected information, :math:`n/s^2` for each parameter, is regular (the median is
-    asymptotically normal with variance :math:`s^2/n`). With the location fixed, the fit of
-    the scale is regular.
+    piecewise linear in it in between, so its second derivative in the location is 0 and the
+    observed information does not exist there. The location is therefore a ``nonsmooth``
+    parameter: the engine sets it to the median of all the data first, maximizes the scale
+    given it (Newton, from the closed form), and takes the location's standard error from the
+    expected information, :math:`n/s^2` (the median is asymptotically normal with variance
+    :math:`s^2/n`, uncorrelated with :math:`\hat s`). With the location fixed, the fit of the
+    scale is regular.
 
     Examples
     --------
@@ -196,12 +196,19 @@ class Laplace(Family):
     description = "double exponential: sharp peak, exponential tails, on the real line"
     formula = "f(x) = exp(-|x - location| / scale) / (2 scale)"
     PARAMS = {"location": Real(), "scale": Positive()}
+    nonsmooth = ("location",)
     min_n = 2
     needs_spread = True
 
     def logpdf(self, x, p):
         s = p["scale"]
         return -LOG_2 - jnp.log(s) - _abs(x - p["location"]) / s
+
+    def boundary_estimate(self, x):
+        return {"location": np.asarray(np.median(x))}
+
+    def presolved_variance(self, params, n):
+        return {"location": float(params["scale"]) ** 2 / n}
 
     def logcdf(self, x, p):
         z = (x - p["location"]) / p["scale"]
