@@ -228,6 +228,13 @@ def _assemble(model, run: _Run, fixed, extra_diagnostics=()) -> Fit:
     if boundary and layout.k == 0:
         message = "order statistics of the data: the maximum of the likelihood in closed form"
     diagnostics = convergence_diagnostics(result, objective.n)
+    why = model.diverging(objective.x, params) if converged else None
+    if why is not None:
+        converged, message = False, why
+        diagnostics += (Diagnostic(
+            "estimate_at_infinity", "error", why,
+            "the maximum likelihood estimate does not exist for these data: fix the parameter, "
+            "or choose the limiting family (e.g. half-normal for the skew normal)"),)
     if nonregular:
         diagnostics += (nonregular_diagnostic(model, nonregular, params),)
     diagnostics += tuple(extra_diagnostics)

@@ -169,6 +169,12 @@ class Model:
         None (the default: the failure stands as reported)."""
         return None
 
+    def diverging(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> str | None:
+        """Why an estimate at which Newton's tests pass is no maximum but a point on the way to
+        one at infinity (the likelihood still rises, however slowly), or None: the default, for
+        models where a vanishing score means a stationary point."""
+        return None
+
     def nonregular(self, params: Mapping[str, np.ndarray]) -> tuple[str, ...]:
         """Parameters whose estimator converges faster than 1/sqrt(n) at these estimates, so the
         usual asymptotic theory does not apply to them (no standard errors; the others' are

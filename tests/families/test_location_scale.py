@@ -326,3 +326,13 @@ def test_von_mises_degenerate_directions_raise():
 def test_docstring_examples_run():
     result = doctest.testmod(location_scale, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_skew_normal_fit_with_every_point_above_xi_says_alpha_is_infinite():
+    # xi fixed below all the data: the score in alpha fades like phi(alpha z_min), so Newton's
+    # tests pass at a finite alpha; the engine asks the family and reports no MLE instead
+    x = 1.0 + np.abs(np.random.default_rng(0).normal(size=N))
+    fit = mk.fit(mk.SkewNormal(), x, fixed={"xi": 0.5})
+    assert not fit.converged
+    assert "estimate_at_infinity" in [d.code for d in fit.diagnostics]
+    assert "alpha is infinite" in fit.message
