@@ -11,7 +11,18 @@ import numpy as np
 
 from .._model import Support, data_range
 from .._params import Positive, Real
-from .base import Family, gaussian_closed_form, gaussian_loglik, moments, sum_of
+from .base import (
+    Family,
+    gaussian_closed_form,
+    gaussian_loglik,
+    log1mexp,
+    moments,
+    plain,
+    rng_of,
+    sum_of,
+)
+from .logspecial import log_gamma_p_q
+from .tails import log1mexp_neg_exp, log_student_t_cdf_sf, where_positive
 
 POSITIVE_REALS = Support(lower=0.0)
 NONNEGATIVE_REALS = Support(lower=0.0, lower_open=False)
@@ -32,7 +43,8 @@ class Normal(Family):
     Closed form: :math:`\hat\mu = \bar x`, :math:`\hat\sigma^2 = \sum (x-\bar x)^2 / n`
     (the biased variance); with a parameter fixed, the closed form of the other. Start values,
     used only with ``start=``-less Newton from elsewhere: the sample mean and sd. Parameters
-    ``mean``, ``sd`` as in R's ``dnorm``.
+    ``mean``, ``sd`` as in R's ``dnorm``. Log-CDF and log-survival by ``log_ndtr``, accurate in
+    both far tails.
 
     Examples
     --------
@@ -43,6 +55,7 @@ class Normal(Family):
 
     name = "normal"
     description = "Gaussian on the real line"
+    formula = "f(x) = exp(-(x-mean)^2 / (2 sd^2)) / (sd sqrt(2 pi))"
     PARAMS = {"mean": Real(), "sd": Positive()}
     min_n = 2
     needs_spread = True
@@ -64,6 +77,22 @@ class Normal(Family):
     def start(self, x):
         return {"mean": np.asarray(np.mean(x)), "sd": np.asarray(np.std(x))}
 
+    def logcdf(self, x, p):
+        return jss.log_ndtr((x - p["mean"]) / p["sd"])
+
+    def logsf(self, x, p):
+        return jss.log_ndtr((p["mean"] - x) / p["sd"])
+
+    def mean(self, p):
+        return jnp.asarray(p["mean"], float)
+
+    def variance(self, p):
+        return jnp.asarray(p["sd"], float) ** 2
+
+    def sample(self, p, size, rng=None):
+        p = plain(p)
+        return rng_of(rng).normal(p["mean"], p["sd"], size)
+
 
 @dataclass(frozen=True, repr=False)
 class LogNormal(Family):
@@ -71,11 +100,13 @@ class LogNormal(Family):
     :math:`\log f = \log\phi((\log x-\mu)/\sigma) - \log\sigma - \log x`.
 
     Closed form on ``log x`` with the biased variance (also with one parameter fixed).
-    Start values: mean and sd of ``log x``. Parameters ``meanlog``, ``sdlog``.
+    Start values: mean and sd of ``log x``. Parameters ``meanlog``, ``sdlog`` as in R's
+    ``dlnorm``. Log-CDF and log-survival: ``log_ndtr`` of the standardized ``log x``.
     """
 
     name = "lognormal"
     description = "log of the data is Gaussian; x > 0"
+    formula = "f(x) = exp(-(log x - meanlog)^2 / (2 sdlog^2)) / (x sdlog sqrt(2 pi))"
     support = POSITIVE_REALS
     PARAMS = {"meanlog": Real(), "sdlog": Positive()}
     min_n = 2
@@ -101,16 +132,39 @@ class LogNormal(Family):
         lx = np.log(x)
         return {"meanlog": np.asarray(lx.mean()), "sdlog": np.asarray(lx.std())}
 
+    def _z(self, x, p):
+        return (jnp.log(x) - p["meanlog"]) / p["sdlog"]
+
+    def logcdf(self, x, p):
+        return where_positive(x, lambda v: jss.log_ndtr(self._z(v, p)), -jnp.inf)
+
+    def logsf(self, x, p):
+        return where_positive(x, lambda v: jss.log_ndtr(-self._z(v, p)), 0.0)
+
+    def mean(self, p):
+        return jnp.exp(p["meanlog"] + p["sdlog"] ** 2 / 2)
+
+    def variance(self, p):
+        s2 = p["sdlog"] ** 2
+        return jnp.expm1(s2) * jnp.exp(2 * p["meanlog"] + s2)
+
+    def sample(self, p, size, rng=None):
+        p = plain(p)
+        return rng_of(rng).lognormal(p["meanlog"], p["sdlog"], size)
+
 
 @dataclass(frozen=True, repr=False)
 class Exponential(Family):
     r"""Exponential: :math:`\log f = \log\lambda - \lambda x`, ``x >= 0``.
 
-    Closed form :math:`\hat\lambda = n / \sum x`; start value the same. Parameter ``rate``.
+    Closed form :math:`\hat\lambda = n / \sum x`; start value the same. Parameter ``rate``
+    as in R's ``dexp``. Log-survival :math:`-\lambda x` exactly; log-CDF
+    :math:`\log(1 - e^{-\lambda x})` accurate near 0, where :math:`1 - e^{-\lambda x}` rounds to 0.
     """
 
     name = "exponential"
     description = "waiting times; x >= 0"
+    formula = "f(x) = rate exp(-rate x),  x >= 0"
     support = NONNEGATIVE_REALS
     PARAMS = {"rate": Positive()}
     sufficient = True
@@ -141,6 +195,22 @@ class Exponential(Family):
     def start(self, x):
         return {"rate": np.asarray(1.0 / np.mean(x))}
 
+    def logcdf(self, x, p):
+        return where_positive(x, lambda v: log1mexp_neg_exp(jnp.log(p["rate"]) + jnp.log(v)),
+                              -jnp.inf)
+
+    def logsf(self, x, p):
+        return jnp.where(x > 0, -p["rate"] * x, 0.0)
+
+    def mean(self, p):
+        return 1.0 / p["rate"]
+
+    def variance(self, p):
+        return 1.0 / p["rate"] ** 2
+
+    def sample(self, p, size, rng=None):
+        return rng_of(rng).exponential(1.0 / plain(p)["rate"], size)
+
 
 @dataclass(frozen=True, repr=False)
 class Gamma(Family):
@@ -150,11 +220,14 @@ class Gamma(Family):
     the data, then Newton on three numbers. Start values: Minka's approximation
     :math:`\hat\alpha \approx (3 - s + \sqrt{(s-3)^2 + 24 s}) / (12 s)` with
     :math:`s = \log\bar x - \overline{\log x}`, and :math:`\beta = \alpha / \bar x`.
-    Parameters ``shape`` (α), ``rate`` (β).
+    Parameters ``shape`` (α), ``rate`` (β) as in R's ``dgamma``. Log-CDF and log-survival:
+    the regularized incomplete gamma functions :math:`P(\alpha, \beta x)`,
+    :math:`Q(\alpha, \beta x)` in log space, finite far beyond where they underflow.
     """
 
     name = "gamma"
     description = "positive skewed data; x > 0"
+    formula = "f(x) = rate^shape x^(shape-1) exp(-rate x) / Gamma(shape)"
     support = POSITIVE_REALS
     PARAMS = {"shape": Positive(), "rate": Positive()}
     min_n = 2
@@ -201,17 +274,47 @@ class Gamma(Family):
                 break
         return {"shape": np.asarray(a), "rate": np.asarray(a / mean)}
 
+    def _log_p_q(self, x, p):
+        """(log P, log Q) at z = rate x > 0. Far below the mode (z < 1e-20) log P is
+        a log z - log Gamma(a+1) - a z/(a+1) to double precision, with log z = log rate + log x:
+        the route through z would overflow the second derivative (-a/z^2) at z ~ 1e-300."""
+        a = p["shape"]
+        z = p["rate"] * x
+        tiny = z < 1e-20
+        lower, upper = log_gamma_p_q(a, jnp.where(tiny, 1.0, z))
+        lz = jnp.log(p["rate"]) + jnp.log(jnp.where(tiny, x, 1.0))
+        lp = a * lz - jss.gammaln(a + 1) - a * jnp.where(tiny, z, 0.0) / (a + 1)
+        return jnp.where(tiny, lp, lower), jnp.where(tiny, log1mexp(lp), upper)
+
+    def logcdf(self, x, p):
+        return where_positive(x, lambda v: self._log_p_q(v, p)[0], -jnp.inf)
+
+    def logsf(self, x, p):
+        return where_positive(x, lambda v: self._log_p_q(v, p)[1], 0.0)
+
+    def mean(self, p):
+        return p["shape"] / p["rate"]
+
+    def variance(self, p):
+        return p["shape"] / p["rate"] ** 2
+
+    def sample(self, p, size, rng=None):
+        p = plain(p)
+        return rng_of(rng).gamma(p["shape"], 1.0 / p["rate"], size)
+
 
 @dataclass(frozen=True, repr=False)
 class Weibull(Family):
     r"""Weibull: :math:`\log f = \log k - \log\lambda + (k-1)\log(x/\lambda) - (x/\lambda)^k`.
 
     Parameters ``shape`` (k), ``scale`` (λ) as in R's ``dweibull``. Start values from the
-    Gumbel moments of ``log x``.
+    Gumbel moments of ``log x``. Log-survival :math:`-(x/\lambda)^k` exactly; log-CDF
+    :math:`\log(1 - e^{-(x/\lambda)^k})`, finite where :math:`(x/\lambda)^k` underflows.
     """
 
     name = "weibull"
     description = "lifetimes and strengths; x > 0"
+    formula = "f(x) = (shape/scale) (x/scale)^(shape-1) exp(-(x/scale)^shape)"
     support = POSITIVE_REALS
     PARAMS = {"shape": Positive(), "scale": Positive()}
     min_n = 2
@@ -227,6 +330,29 @@ class Weibull(Family):
         k = math.pi / math.sqrt(6) / max(float(lx.std()), 1e-8)
         return {"shape": np.asarray(k), "scale": np.asarray(math.exp(lx.mean() + 0.5772156649 / k))}
 
+    def _log_hazard(self, x, p):
+        """log of the cumulative hazard (x/scale)^shape, finite where the power underflows."""
+        return p["shape"] * (jnp.log(x) - jnp.log(p["scale"]))
+
+    def logcdf(self, x, p):
+        return where_positive(x, lambda v: log1mexp_neg_exp(self._log_hazard(v, p)), -jnp.inf)
+
+    def logsf(self, x, p):
+        return where_positive(x, lambda v: -jnp.exp(self._log_hazard(v, p)), 0.0)
+
+    def mean(self, p):
+        return p["scale"] * jnp.exp(jss.gammaln(1 + 1 / p["shape"]))
+
+    def variance(self, p):
+        # scale^2 (G2 - G1^2) = scale^2 G2 (1 - G1^2/G2): expm1 keeps the large-shape
+        # difference (both near 1) accurate
+        g1, g2 = jss.gammaln(1 + 1 / p["shape"]), jss.gammaln(1 + 2 / p["shape"])
+        return -(p["scale"] ** 2) * jnp.exp(g2) * jnp.expm1(2 * g1 - g2)
+
+    def sample(self, p, size, rng=None):
+        p = plain(p)
+        return p["scale"] * rng_of(rng).weibull(p["shape"], size)
+
 
 @dataclass(frozen=True, repr=False)
 class StudentT(Family):
@@ -237,10 +363,15 @@ class StudentT(Family):
     Parameters ``location``, ``scale``, ``df`` (MASS::fitdistr calls them m, s, df). Starts at
     the median, half the IQR and df = 10, as MASS does. As df -> infinity the family tends to the
     normal, and for near-normal data the MLE of df may not exist (it runs off to infinity).
+    Log-CDF and log-survival from the regularized incomplete beta function in log space (a
+    continued fraction), finite for |z| up to 1e300. Mean ``location`` for df > 1 (else
+    undefined: nan); variance :math:`s^2 \nu/(\nu-2)` for df > 2, infinite for 1 < df <= 2.
     """
 
     name = "student_t"
     description = "heavy-tailed data on the real line"
+    formula = ("f(x) = Gamma((df+1)/2) / (Gamma(df/2) sqrt(df pi) scale) "
+               "(1 + ((x-location)/scale)^2 / df)^(-(df+1)/2)")
     PARAMS = {"location": Real(), "scale": Positive(), "df": Positive()}
     min_n = 3
     needs_spread = True
@@ -258,6 +389,26 @@ class StudentT(Family):
         q1, med, q3 = np.percentile(x, [25, 50, 75])
         s = (q3 - q1) / 2 if q3 > q1 else _scale_start(x)
         return {"location": np.asarray(med), "scale": np.asarray(s), "df": np.asarray(10.0)}
+
+    def logcdf(self, x, p):
+        return log_student_t_cdf_sf((x - p["location"]) / p["scale"], p["df"])[0]
+
+    def logsf(self, x, p):
+        return log_student_t_cdf_sf((x - p["location"]) / p["scale"], p["df"])[1]
+
+    def mean(self, p):
+        return jnp.where(p["df"] > 1, p["location"], jnp.nan)
+
+    def variance(self, p):
+        nu = p["df"]
+        finite = nu > 2
+        nu_ = jnp.where(finite, nu, 3.0)
+        return jnp.where(finite, p["scale"] ** 2 * nu_ / (nu_ - 2),
+                         jnp.where(nu > 1, jnp.inf, jnp.nan))
+
+    def sample(self, p, size, rng=None):
+        p = plain(p)
+        return p["location"] + p["scale"] * rng_of(rng).standard_t(p["df"], size)
 
 
 CATALOGUE = (Normal, LogNormal, Exponential, Gamma, Weibull, StudentT)

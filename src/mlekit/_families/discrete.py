@@ -12,7 +12,8 @@ import numpy as np
 from .._errors import DataError, ModelError
 from .._model import Support, data_range
 from .._params import Positive, Simplex, UnitInterval
-from .base import Family, sum_of
+from .base import Family, plain, rng_of, sum_of
+from .logspecial import log_gamma_p_q
 
 COUNTS = Support(lower=0.0, lower_open=False, integer=True)
 BINARY = Support(lower=0.0, upper=1.0, lower_open=False, upper_open=False, integer=True)
@@ -30,12 +31,22 @@ def _boundary_error(family: str, param: str, value: str, why: str) -> DataError:
 class Poisson(Family):
     r"""Poisson: :math:`\log f = x\log\lambda - \lambda - \log x!`, x = 0, 1, 2, ...
 
-    Closed form :math:`\hat\lambda = \bar x` (also the start value). Parameter ``lambda``.
+    Closed form :math:`\hat\lambda = \bar x` (also the start value). Parameter ``lambda`` as
+    in R's ``dpois``. Distribution functions through the regularized incomplete gamma:
+    :math:`P(X \le k) = Q(k+1, \lambda)`, :math:`P(X > k) = P(k+1, \lambda)`, in log space (finite
+    far into both tails), at :math:`k = \lfloor x \rfloor`.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> mk.fit(mk.Poisson(), [0, 2, 1, 3]).params
+    {'lambda': 1.5}
     """
 
     name = "poisson"
     kind = "discrete"
     description = "counts 0, 1, 2, ..."
+    formula = "P(x) = lambda^x exp(-lambda) / x!,  x = 0, 1, 2, ..."
     support = COUNTS
     PARAMS = {"lambda": Positive()}
     sufficient = True
@@ -66,17 +77,42 @@ class Poisson(Family):
     def start(self, x):
         return {"lambda": np.asarray(max(float(np.mean(x)), 1e-8))}
 
+    def _log_p_q(self, x, p):
+        k = jnp.floor(x)
+        inside = k >= 0
+        lower, upper = log_gamma_p_q(jnp.where(inside, k, 0.0) + 1, p["lambda"])
+        return inside, lower, upper
+
+    def logcdf(self, x, p):
+        inside, _, upper = self._log_p_q(x, p)
+        return jnp.where(inside, upper, -jnp.inf)
+
+    def logsf(self, x, p):
+        inside, lower, _ = self._log_p_q(x, p)
+        return jnp.where(inside, lower, 0.0)
+
+    def mean(self, p):
+        return jnp.asarray(p["lambda"], float)
+
+    def variance(self, p):
+        return jnp.asarray(p["lambda"], float)
+
+    def sample(self, p, size, rng=None):
+        return rng_of(rng).poisson(plain(p)["lambda"], size).astype(float)
+
 
 @dataclass(frozen=True, repr=False)
 class Bernoulli(Family):
     r"""Bernoulli: :math:`\log f = x\log p + (1-x)\log(1-p)`, x in {0, 1}.
 
-    Closed form :math:`\hat p = \bar x` (also the start value). Parameter ``prob``.
+    Closed form :math:`\hat p = \bar x` (also the start value). Parameter ``prob`` as in R's
+    ``dbinom(x, 1, prob)``.
     """
 
     name = "bernoulli"
     kind = "discrete"
     description = "binary outcomes 0/1"
+    formula = "P(x) = prob^x (1-prob)^(1-x),  x in {0, 1}"
     support = BINARY
     PARAMS = {"prob": UnitInterval()}
     sufficient = True
@@ -104,6 +140,23 @@ class Bernoulli(Family):
     def start(self, x):
         return {"prob": np.asarray(np.clip(np.mean(x), 1e-6, 1 - 1e-6))}
 
+    def logcdf(self, x, p):
+        k = jnp.floor(x)  # a discrete CDF at x is the CDF at floor(x)
+        return jnp.where(k < 0, -jnp.inf, jnp.where(k >= 1, 0.0, jnp.log1p(-p["prob"])))
+
+    def logsf(self, x, p):
+        k = jnp.floor(x)
+        return jnp.where(k < 0, 0.0, jnp.where(k >= 1, -jnp.inf, jnp.log(p["prob"])))
+
+    def mean(self, p):
+        return jnp.asarray(p["prob"], float)
+
+    def variance(self, p):
+        return p["prob"] * (1 - p["prob"])
+
+    def sample(self, p, size, rng=None):
+        return (rng_of(rng).random(size) < plain(p)["prob"]).astype(float)
+
 
 @dataclass(frozen=True, repr=False)
 class Categorical(Family):
@@ -112,11 +165,14 @@ class Categorical(Family):
     Closed form: the observed frequencies :math:`\hat p_j = n_j / n`; its negative
     log-likelihood per observation is the cross-entropy of the empirical distribution.
     Parameter ``probs`` (a vector). With ``k=None`` the number of categories is taken
-    from the data (the largest code + 1).
+    from the data (the largest code + 1). Start values: the frequencies with half a count
+    added to each category. The log-CDF and log-survival treat the codes as ordered 0..k-1
+    (the survival summed from the top, not as 1 - CDF); the mean and variance are the code's.
     """
 
     name = "categorical"
     description = "one of k categories, coded 0..k-1"
+    formula = "P(x = j) = probs[j],  j = 0..k-1"
     kind = "discrete"
     support_text = "integers 0..k-1"
     PARAMS = {"probs": Simplex(2)}  # the declaration's form; the length k is set by the data
@@ -172,6 +228,36 @@ class Categorical(Family):
     def start(self, x):
         counts = np.bincount(x.astype(np.int64), minlength=self.k) + 0.5
         return {"probs": counts / counts.sum()}
+
+    def _cumulative(self, x, p, sums, below, above):
+        """log sums[floor(x)] for codes 0..k-2; ``below`` under 0, ``above`` from k-1 on."""
+        j = jnp.floor(x)
+        k = sums.shape[-1]
+        inside = (j >= 0) & (j < k - 1)
+        s = sums[jnp.clip(j, 0, k - 1).astype(jnp.int32)]
+        return jnp.where(inside, jnp.log(jnp.where(inside, s, 1.0)),
+                         jnp.where(j < 0, below, above))
+
+    def logcdf(self, x, p):
+        return self._cumulative(x, p, jnp.cumsum(p["probs"]), -jnp.inf, 0.0)
+
+    def logsf(self, x, p):
+        probs = p["probs"]
+        above = jnp.cumsum(probs[::-1])[::-1]  # above[j] = P(X >= j)
+        return self._cumulative(x, p, jnp.append(above[1:], 0.0), 0.0, -jnp.inf)
+
+    def mean(self, p):
+        probs = jnp.asarray(p["probs"], float)
+        return jnp.sum(jnp.arange(probs.shape[-1]) * probs)
+
+    def variance(self, p):
+        probs = jnp.asarray(p["probs"], float)
+        codes = jnp.arange(probs.shape[-1])
+        return jnp.sum((codes - jnp.sum(codes * probs)) ** 2 * probs)
+
+    def sample(self, p, size, rng=None):
+        probs = np.asarray(p["probs"], float)
+        return rng_of(rng).choice(probs.shape[0], size=size, p=probs / probs.sum()).astype(float)
 
     def __repr__(self):
         return "Categorical()" if self.k is None else f"Categorical(k={self.k})"
