@@ -23,10 +23,10 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from cases import Case, all_cases
 from scipy import stats
 
 import mlekit as mk
+from cases import Case, all_cases
 
 CASES = all_cases()
 N = 500  # one padded shape (512) per family for the fits compared with scipy

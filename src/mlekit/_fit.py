@@ -110,9 +110,8 @@ def _proven_stats(model, x) -> np.ndarray | None:
     enough of them, not all equal); else None, and the caller runs the full checks."""
     if x.shape[0] < model.min_n:
         return None
-    with np.errstate(all="ignore"):  # log of a negative value: NaN, which is the signal
-        stats = model.suffstats(x)
-    if not np.all(np.isfinite(stats)) or (model.needs_spread and not has_spread(x)):
+    stats = model.proven_stats(x)
+    if stats is None or (model.needs_spread and not has_spread(x)):
         return None
     return stats
 

@@ -182,6 +182,15 @@ class Model:
         return self.boundary
 
     # -- optional speed-ups (families) ---------------------------------------------------------
+    def proven_stats(self, x: np.ndarray) -> np.ndarray | None:
+        """The sufficient statistics where computing them also proves the data valid (with
+        ``stats_prove_support``), else None: then the engine runs the full checks."""
+        if not self.stats_prove_support:
+            return None
+        with np.errstate(all="ignore"):  # log of a negative value: NaN, which is the signal
+            stats = self.suffstats(x)
+        return stats if np.all(np.isfinite(stats)) else None
+
     def suffstats(self, x: np.ndarray) -> np.ndarray:
         """Sufficient statistics of the data (numpy: one or two fast passes, no device copy)."""
         raise NotImplementedError

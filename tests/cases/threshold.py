@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from cases import Case
 from scipy import stats
 
 import mlekit as mk
+from cases import Case
 
 
 def _positive(rng, lo=-1.0, hi=1.0):

@@ -8,8 +8,16 @@ which is the single source of truth for ``mk.families()``, ``mk.family(name)``, 
 from __future__ import annotations
 
 from .._errors import ModelError
-from . import (continuous, counts, discrete, extremes, location_scale, multivariate, positive,
-               threshold)
+from . import (
+    continuous,
+    counts,
+    discrete,
+    extremes,
+    location_scale,
+    multivariate,
+    positive,
+    threshold,
+)
 from .base import Family
 from .catalogue import FamilyInfo, describe
 
@@ -19,7 +27,8 @@ FAMILIES: dict[str, type[Family]] = {cls.name: cls for m in _MODULES for cls in 
 ALIASES = {"norm": "normal", "gaussian": "normal", "lnorm": "lognormal", "exp": "exponential",
            "t": "student_t", "studentt": "student_t", "gev": "generalized_extreme_value",
            "gpd": "generalized_pareto", "nbinom": "negative_binomial", "binom": "binomial",
-           "pois": "poisson", "geom": "geometric", "unif": "uniform", "invgauss": "inverse_gaussian",
+           "pois": "poisson", "geom": "geometric", "unif": "uniform",
+           "invgauss": "inverse_gaussian",
            "mvn": "multivariate_normal", "zip": "zero_inflated_poisson",
            "zinb": "zero_inflated_negative_binomial", "llogis": "loglogistic"}
 

@@ -206,3 +206,19 @@ def count_table(x: np.ndarray) -> np.ndarray | None:
     for p in parts:
         out[: p.shape[0]] += p
     return out
+
+
+def _block_sum_min(part: np.ndarray) -> tuple[float, float]:
+    total, low = 0.0, np.inf
+    for i in range(0, part.shape[0], BLOCK):
+        block = part[i:i + BLOCK]  # in cache for both reductions: one trip through memory
+        total += float(block.sum())
+        low = min(low, float(block.min()))
+    return total, low
+
+
+def sum_and_min(x: np.ndarray) -> tuple[float, float]:
+    """(sum(x), min(x)) in one threaded pass over the data."""
+    parts = parallel_map(_block_sum_min, split(x)) if x.shape[0] >= 4 * BLOCK else [
+        _block_sum_min(x)]
+    return sum(p[0] for p in parts), min(p[1] for p in parts)

@@ -19,6 +19,7 @@ from .base import (
     moments,
     plain,
     rng_of,
+    sum_and_min,
     sum_of,
 )
 from .logspecial import log_gamma_p_q
@@ -60,6 +61,7 @@ class Normal(Family):
     min_n = 2
     needs_spread = True
     sufficient = True
+    stats_prove_support = True  # finite sums of x and x^2 prove every x finite
 
     def logpdf(self, x, p):
         z = (x - p["mean"]) / p["sd"]
@@ -112,6 +114,7 @@ class LogNormal(Family):
     min_n = 2
     needs_spread = True
     sufficient = True
+    stats_prove_support = True  # a finite sum of log x proves every x > 0
 
     def logpdf(self, x, p):
         lx = jnp.log(x)
@@ -168,6 +171,7 @@ class Exponential(Family):
     support = NONNEGATIVE_REALS
     PARAMS = {"rate": Positive()}
     sufficient = True
+    stats_prove_support = True  # with its minimum: see proven_stats
 
     def prepare(self, x, span=None):
         model, x = super().prepare(x, span)
@@ -185,6 +189,12 @@ class Exponential(Family):
 
     def suffstats(self, x):
         return np.array([float(x.shape[0]), float(x.sum())])
+
+    def proven_stats(self, x):
+        # the sum alone cannot prove x >= 0: its minimum comes from the same pass
+        total, low = sum_and_min(x)
+        ok = math.isfinite(total) and total > 0 and low >= 0
+        return np.array([float(x.shape[0]), total]) if ok else None
 
     def loglik_stats(self, s, p):
         return s[0] * jnp.log(p["rate"]) - p["rate"] * s[1]
@@ -233,6 +243,7 @@ class Gamma(Family):
     min_n = 2
     needs_spread = True
     sufficient = True
+    stats_prove_support = True  # a finite sum of log x proves every x > 0
 
     def logpdf(self, x, p):
         a, b = p["shape"], p["rate"]

@@ -25,7 +25,7 @@ import numpy as np
 from .._errors import DataError, ModelError
 from .._model import Support, data_range
 from .._params import Positive, UnitInterval
-from .base import Family, log1mexp, moments, plain, rng_of, sum_of
+from .base import Family, count_table, log1mexp, moments, plain, rng_of, sum_of
 from .discrete import COUNTS, _boundary_error
 from .logspecial import log_beta_cdf_sf, log_gamma_p_q
 
@@ -126,6 +126,7 @@ class Binomial(Family):
     """
 
     name = "binomial"
+    stats_prove_support = True  # from the frequency table: see proven_stats
     kind = "discrete"
     description = "successes in a known number of trials (size)"
     formula = "P(x) = C(size, x) prob^x (1-prob)^(size-x)"
@@ -190,11 +191,9 @@ class Binomial(Family):
         from scipy.special import gammaln  # imported here: scipy.special costs 0.3 s to import
 
         n = self.size
-        if n <= MAX_TABLE:  # sum_k count_k log C(n, k): n + 1 gammaln calls, not 2 per point
-            counts = np.bincount(x.astype(np.int64), minlength=n + 1)
-            k = np.arange(n + 1)
-            log_choose = gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
-            return np.array([float(x.shape[0]), float(counts @ k), float(counts @ log_choose)])
+        counts = count_table(x) if n <= MAX_TABLE else None
+        if counts is not None:  # sum_k count_k log C(n, k): n + 1 gammaln calls, not 2 per point
+            return self._from_counts(counts)
 
         def log_factorials(part, out):
             gammaln(part + 1, out=out)
@@ -203,6 +202,23 @@ class Binomial(Family):
 
         total = x.shape[0] * float(gammaln(n + 1.0)) - sum_of(log_factorials, x)
         return np.array([float(x.shape[0]), float(x.sum()), total])
+
+    def proven_stats(self, x):
+        counts = count_table(x) if self.size <= MAX_TABLE else None
+        # counts 0..size, not all 0 and not all size (prepare's rules)
+        if (counts is None or counts.shape[0] > self.size + 1 or counts[0] == counts.sum()
+                or (counts.shape[0] == self.size + 1 and counts[-1] == counts.sum())):
+            return None
+        return self._from_counts(counts)
+
+    def _from_counts(self, counts):
+        from scipy.special import gammaln
+
+        n = self.size
+        counts = np.pad(counts, (0, max(0, n + 1 - counts.shape[0])))[: n + 1]
+        k = np.arange(n + 1, dtype=float)
+        log_choose = gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+        return np.array([float(counts.sum()), float(counts @ k), float(counts @ log_choose)])
 
     def loglik_stats(self, s, p):
         prob = p["prob"]
@@ -231,6 +247,7 @@ class Geometric(Family):
     """
 
     name = "geometric"
+    stats_prove_support = True  # from the frequency table: see proven_stats
     kind = "discrete"
     description = "failures before the first success; 0, 1, 2, ..."
     formula = "P(x) = prob (1-prob)^x"
@@ -267,6 +284,12 @@ class Geometric(Family):
 
     def suffstats(self, x):
         return np.array([float(x.shape[0]), float(x.sum())])
+
+    def proven_stats(self, x):
+        counts = count_table(x)  # proves the data are counts; not all 0 (prepare's rule)
+        if counts is None or counts.shape[0] < 2:
+            return None
+        return np.array([float(counts.sum()), float(counts @ np.arange(counts.shape[0]))])
 
     def loglik_stats(self, s, p):
         return s[0] * jnp.log(p["prob"]) + s[1] * jnp.log1p(-p["prob"])
@@ -452,6 +475,11 @@ class ZeroInflatedPoisson(Family):
     def suffstats(self, x):
         from scipy.special import gammaln  # imported here: scipy.special costs 0.3 s to import
 
+        counts = count_table(x)
+        if counts is not None:  # a frequency table: a few gammaln calls instead of n
+            k = np.arange(counts.shape[0], dtype=float)
+            return np.array([float(counts.sum()), float(counts[0]), float(counts @ k),
+                             float(counts @ gammaln(k + 1))])
         log_factorials = sum_of(lambda part, out: gammaln(part + 1, out=out), x)
         return np.array([float(x.shape[0]), float(np.count_nonzero(x == 0)), float(x.sum()),
                          log_factorials])

@@ -12,7 +12,7 @@ import numpy as np
 from .._errors import DataError, ModelError
 from .._model import Support, data_range
 from .._params import Positive, Simplex, UnitInterval
-from .base import Family, plain, rng_of, sum_of
+from .base import Family, count_table, plain, rng_of, sum_of
 from .logspecial import log_gamma_p_q
 
 COUNTS = Support(lower=0.0, lower_open=False, integer=True)
@@ -45,6 +45,7 @@ class Poisson(Family):
 
     name = "poisson"
     kind = "discrete"
+    stats_prove_support = True  # from the frequency table: see proven_stats
     description = "counts 0, 1, 2, ..."
     formula = "P(x) = lambda^x exp(-lambda) / x!,  x = 0, 1, 2, ..."
     support = COUNTS
@@ -62,10 +63,24 @@ class Poisson(Family):
         return x * jnp.log(lam) - lam - jss.gammaln(x + 1)
 
     def suffstats(self, x):
+        counts = count_table(x)
+        if counts is not None:
+            return self._from_counts(counts)
         from scipy.special import gammaln  # imported here: scipy.special costs 0.3 s to import
 
         log_factorials = sum_of(lambda part, out: gammaln(part + 1, out=out), x)
         return np.array([float(x.shape[0]), float(x.sum()), log_factorials])
+
+    def proven_stats(self, x):
+        counts = count_table(x)  # proves the data are counts; not all 0 (prepare's rule)
+        return None if counts is None or counts.shape[0] < 2 else self._from_counts(counts)
+
+    @staticmethod
+    def _from_counts(counts):
+        from scipy.special import gammaln
+
+        k = np.arange(counts.shape[0], dtype=float)
+        return np.array([float(counts.sum()), float(counts @ k), float(counts @ gammaln(k + 1))])
 
     def loglik_stats(self, s, p):
         lam = p["lambda"]
@@ -111,6 +126,7 @@ class Bernoulli(Family):
 
     name = "bernoulli"
     kind = "discrete"
+    stats_prove_support = True  # from the frequency table: see proven_stats
     description = "binary outcomes 0/1"
     formula = "P(x) = prob^x (1-prob)^(1-x),  x in {0, 1}"
     support = BINARY
@@ -130,6 +146,12 @@ class Bernoulli(Family):
 
     def suffstats(self, x):
         return np.array([float(x.shape[0]), float(x.sum())])
+
+    def proven_stats(self, x):
+        counts = count_table(x)  # proves the data are 0/1 with both present (prepare's rules)
+        if counts is None or counts.shape[0] != 2 or counts[1] == 0 or counts[0] == 0:
+            return None
+        return np.array([float(counts.sum()), float(counts[1])])
 
     def loglik_stats(self, s, p):
         return s[1] * jnp.log(p["prob"]) + (s[0] - s[1]) * jnp.log1p(-p["prob"])

@@ -115,9 +115,7 @@ class Pareto(Family):
         return jnp.where(x >= m, jnp.log(a) + a * jnp.log(m) - (a + 1) * lx, -jnp.inf)
 
     def logcdf(self, x, p):
-        a, m = p["shape"], p["scale"]
-        above = x > m
-        return jnp.where(above, log1mexp(self.logsf(x, p)), -jnp.inf)
+        return jnp.where(x > p["scale"], log1mexp(self.logsf(x, p)), -jnp.inf)
 
     def logsf(self, x, p):
         a, m = p["shape"], p["scale"]
