@@ -12,7 +12,10 @@ from mlekit import _families, _fit, _model, _result
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("module", [_families.continuous, _fit, _model, _result])
+MODULES = [*_families._MODULES, _families, _fit, _model, _result]
+
+
+@pytest.mark.parametrize("module", MODULES, ids=[m.__name__ for m in MODULES])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

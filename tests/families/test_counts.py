@@ -5,7 +5,6 @@ and the data for which no MLE exists."""
 
 from __future__ import annotations
 
-import doctest
 import math
 
 import jax
@@ -17,7 +16,6 @@ from scipy import optimize, special, stats
 
 import mlekit as mk
 from conftest import shared_csv
-from mlekit._families import counts
 
 N = 500
 
@@ -407,7 +405,3 @@ def test_negative_binomial_just_over_dispersed_has_a_finite_mle():
              + n * math.log(size / (size + mean)))
     assert abs(score) < 1e-8 / size
 
-
-def test_docstring_examples_run():
-    result = doctest.testmod(counts, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

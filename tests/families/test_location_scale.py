@@ -3,7 +3,6 @@ forms, infinite skew-normal shapes, and degenerate data."""
 
 from __future__ import annotations
 
-import doctest
 import math
 
 import jax
@@ -14,7 +13,6 @@ import pytest
 from scipy import special as sps
 
 import mlekit as mk
-from mlekit._families import location_scale
 
 N = 500
 mp.mp.dps = 50
@@ -322,10 +320,6 @@ def test_von_mises_degenerate_directions_raise():
     with pytest.raises(mk.DataError, match="outside the support"):
         mk.fit(mk.VonMises(), [-math.pi, 0.5, 1.0])  # -pi itself is excluded: (-pi, pi]
 
-
-def test_docstring_examples_run():
-    result = doctest.testmod(location_scale, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_skew_normal_fit_with_every_point_above_xi_says_alpha_is_infinite():

@@ -3,8 +3,6 @@ Dirichlet MLE against an independent reference, and the covariance constraint's 
 
 from __future__ import annotations
 
-import doctest
-
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -14,7 +12,6 @@ from hypothesis import strategies as st
 from scipy import special, stats
 
 import mlekit as mk
-from mlekit._families import multivariate
 from mlekit._params import POSITIVE_DEFINITE, CovMatrix
 
 N = 500
@@ -25,10 +22,6 @@ MEAN = np.array([1.0, -2.0, 10.0])
 def _mvn(n=N, seed=0, mean=MEAN):
     return np.random.default_rng(seed).multivariate_normal(mean, COV, n)
 
-
-def test_docstring_examples():
-    result = doctest.testmod(multivariate, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # -- multivariate normal ----------------------------------------------------------------------
