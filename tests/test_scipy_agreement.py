@@ -21,6 +21,7 @@ import pytest
 from scipy import stats
 
 import mlekit as mk
+from cases.continuous import _gamma_fit, _lognormal_fit, _positive, _t_fit, _weibull_fit
 from mlekit._params import REAL, SIMPLEX
 
 #: the data length of every fit in this module: one padded shape (512), compiled once
@@ -46,30 +47,6 @@ class Case:
     scipy_fit: Callable
     #: the parameter whose value sets the scale of a location parameter (None: no location)
     spread: str | None = None
-
-
-def _positive(r, lo=-2.0, hi=2.0):
-    return float(np.exp(r.uniform(lo, hi)))
-
-
-def _lognormal_fit(x):
-    s, _, scale = stats.lognorm.fit(x, floc=0)
-    return {"meanlog": np.log(scale), "sdlog": s}
-
-
-def _gamma_fit(x):
-    a, _, scale = stats.gamma.fit(x, floc=0)
-    return {"shape": a, "rate": 1 / scale}
-
-
-def _weibull_fit(x):
-    c, _, scale = stats.weibull_min.fit(x, floc=0)
-    return {"shape": c, "scale": scale}
-
-
-def _t_fit(x):
-    df, loc, scale = stats.t.fit(x)
-    return {"location": loc, "scale": scale, "df": df}
 
 
 def _categorical_logpmf(x, p):
