@@ -1,5 +1,7 @@
 """The engine: chunking and padding, sufficient statistics, the trust-region Newton solver."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -139,3 +141,36 @@ def test_newton_does_not_discard_a_step_below_loglik_resolution():
     result = maximize(derivs, np.array([1.1e-6]))
     assert result.status is Status.CONVERGED
     assert abs(result.u[0]) < 1e-12, result
+
+
+def test_proven_statistics_and_full_checks_agree():
+    # a fit through the statistics' proof (one pass) equals one through the full checks
+    import mlekit._fit as fit_module
+
+    rng = np.random.default_rng(11)
+    cases = [
+        (mk.Normal(), rng.normal(3.0, 2.0, 300)),
+        (mk.Gamma(), rng.gamma(2.0, 1.5, 300)),
+        (mk.Exponential(), rng.exponential(2.0, 300)),
+        (mk.Poisson(), rng.poisson(3.0, 300).astype(float)),
+        (mk.Categorical(), rng.integers(0, 4, 300).astype(float)),
+        (mk.ZeroInflatedPoisson(), np.where(rng.random(300) < 0.3, 0, rng.poisson(3.0, 300))),
+    ]
+    for family, x in cases:
+        fast = mk.fit(family, x)
+        stats = fit_module._proven_stats(family, np.asarray(x, dtype=float))
+        assert stats is not None, family
+        slow_model, slow_x = family.prepare(np.asarray(x, dtype=float))
+        assert np.allclose(slow_model.suffstats(slow_x), stats, rtol=1e-12), family
+        assert fast.converged and fast.loglik == pytest.approx(
+            float(np.sum(slow_model.logpdf(slow_x, {k: np.asarray(v) for k, v in
+                                                     fast.params.items()}))), rel=1e-10)
+
+
+def test_invalid_data_fall_back_to_the_checks_that_name_the_value():
+    for family, x, where in ((mk.Exponential(), [1.0, -2.0, 3.0], "x[1] = -2.0"),
+                             (mk.Poisson(), [1.0, 2.5, 3.0], "x[1] = 2.5"),
+                             (mk.Gamma(), [1.0, 0.0, 3.0], "x[1] = 0.0"),
+                             (mk.Normal(), [1.0, np.inf, 3.0], "data[1] = inf")):
+        with pytest.raises(mk.DataError, match=re.escape(where)):
+            mk.fit(family, x)

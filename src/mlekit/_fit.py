@@ -66,7 +66,9 @@ def fit(
     x, lo, hi = observe(data, "data", ndim=1 + model.event_ndim,
                         measure=not model.stats_prove_support)
     stats = _proven_stats(model, x) if lo is None else None
-    if stats is None:
+    if stats is not None:
+        model = model.with_stats(stats)
+    else:
         if lo is None:  # the full checks, which raise the precise error
             lo, hi = check_range(x, "data")
         model, x = model.prepare(x, (lo, hi))

@@ -191,6 +191,11 @@ class Model:
             stats = self.suffstats(x)
         return stats if np.all(np.isfinite(stats)) else None
 
+    def with_stats(self, stats: np.ndarray) -> Model:
+        """The model to fit, given proven statistics (families whose shape the data decide,
+        e.g. the categorical's number of categories, resolve it here, as ``prepare`` does)."""
+        return self
+
     def suffstats(self, x: np.ndarray) -> np.ndarray:
         """Sufficient statistics of the data (numpy: one or two fast passes, no device copy)."""
         raise NotImplementedError

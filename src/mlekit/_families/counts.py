@@ -422,6 +422,7 @@ class ZeroInflatedPoisson(Family):
     """
 
     name = "zero_inflated_poisson"
+    stats_prove_support = True  # from the frequency table: see proven_stats
     kind = "discrete"
     description = "counts with extra zeros (Poisson part)"
     formula = ("P(0) = pi + (1-pi) exp(-lambda); "
@@ -477,12 +478,26 @@ class ZeroInflatedPoisson(Family):
 
         counts = count_table(x)
         if counts is not None:  # a frequency table: a few gammaln calls instead of n
-            k = np.arange(counts.shape[0], dtype=float)
-            return np.array([float(counts.sum()), float(counts[0]), float(counts @ k),
-                             float(counts @ gammaln(k + 1))])
+            return self._from_counts(counts)
         log_factorials = sum_of(lambda part, out: gammaln(part + 1, out=out), x)
         return np.array([float(x.shape[0]), float(np.count_nonzero(x == 0)), float(x.sum()),
                          log_factorials])
+
+    def proven_stats(self, x):
+        counts = count_table(x)  # proves the counts, and prepare's rules from the table
+        if counts is None or counts.shape[0] < 2 or counts[0] == 0:
+            return None
+        stats = self._from_counts(counts)
+        n, zeros, total = stats[0], stats[1], stats[2]
+        return stats if zeros / n > math.exp(-total / n) else None
+
+    @staticmethod
+    def _from_counts(counts):
+        from scipy.special import gammaln
+
+        k = np.arange(counts.shape[0], dtype=float)
+        return np.array([float(counts.sum()), float(counts[0]), float(counts @ k),
+                         float(counts @ gammaln(k + 1))])
 
     def loglik_stats(self, s, p):
         pi, lam = p["pi"], p["lambda"]

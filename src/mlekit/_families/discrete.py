@@ -197,6 +197,7 @@ class Categorical(Family):
     formula = "P(x = j) = probs[j],  j = 0..k-1"
     kind = "discrete"
     support_text = "integers 0..k-1"
+    stats_prove_support = True  # from the frequency table: see proven_stats
     PARAMS = {"probs": Simplex(2)}  # the declaration's form; the length k is set by the data
     k: int | None = None
     sufficient = True
@@ -240,6 +241,16 @@ class Categorical(Family):
 
     def suffstats(self, x):
         return np.bincount(x.astype(np.int64), minlength=self.k).astype(float)
+
+    def proven_stats(self, x):
+        counts = count_table(x)  # proves the codes; every category observed (prepare's rules)
+        if (counts is None or counts.shape[0] < 2 or np.any(counts == 0)
+                or (self.k is not None and counts.shape[0] != self.k)):
+            return None
+        return counts.astype(float)
+
+    def with_stats(self, stats):
+        return self if self.k is not None else Categorical(k=int(stats.shape[0]))
 
     def loglik_stats(self, s, p):
         return jnp.sum(s * jnp.log(p["probs"]))
