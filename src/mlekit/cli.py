@@ -97,7 +97,8 @@ def families(
 
 
 DEMO = (
-    ("groundbeef.csv", "serving", ("normal", "lognormal", "gamma", "weibull")),
+    ("groundbeef.csv", "serving", ("normal", "lognormal", "gamma", "weibull", "loglogistic",
+                                   "inverse_gaussian")),
     ("faithful.csv", "waiting", ("normal", "gamma")),
     ("faithful.csv", "eruptions", ("lognormal",)),
 )
