@@ -29,9 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from cases import all_cases  # noqa: E402
-
 import mlekit as mk  # noqa: E402
+from cases import all_cases  # noqa: E402
 
 SEED = 20261122
 STATS_TARGET = 1.5
