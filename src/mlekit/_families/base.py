@@ -91,6 +91,12 @@ def plain(params: Mapping) -> dict:
     return out
 
 
+def safe_where(ok, fun, x, fill):
+    """``fun(x)`` where ``ok``, else ``fill``; ``fun`` sees 1.0 in place of the other points, so
+    neither its value nor its gradient there can be NaN (the "double where")."""
+    return jnp.where(ok, fun(jnp.where(ok, x, 1.0)), fill)
+
+
 def log1mexp(a):
     """log(1 - exp(a)) for a <= 0, accurate everywhere (Maechler 2012): log(-expm1(a)) near 0,
     log1p(-exp(a)) below log 2."""

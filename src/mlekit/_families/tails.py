@@ -16,17 +16,15 @@ import math
 
 import jax.numpy as jnp
 
-from .base import log1mexp
+from .base import log1mexp, safe_where
 from .logspecial import log_beta, log_beta_cdf_sf
 
 LOG_HALF = -math.log(2.0)
 
 
 def where_positive(x, fun, fill):
-    """``fun(x)`` where x > 0, else ``fill``; ``fun`` sees 1.0 in place of x <= 0, so neither its
-    value nor its gradient there can be NaN (the "double where")."""
-    ok = x > 0
-    return jnp.where(ok, fun(jnp.where(ok, x, 1.0)), fill)
+    """``fun(x)`` where x > 0, else ``fill`` (NaN-free gradients: see ``safe_where``)."""
+    return safe_where(x > 0, fun, x, fill)
 
 
 def log1mexp_neg_exp(lh):

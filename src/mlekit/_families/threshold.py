@@ -24,13 +24,8 @@ import numpy as np
 
 from .._model import Support
 from .._params import Positive, Real
-from .base import Family, log1mexp, rng_of, sum_of
+from .base import Family, log1mexp, rng_of, safe_where, sum_of
 from .continuous import Gamma, LogNormal, Weibull
-
-
-def _safe_where(ok, fun, x, fill):
-    """where(ok, fun(x), fill) with fun evaluated only at valid points (finite gradients)."""
-    return jnp.where(ok, fun(jnp.where(ok, x, 1.0)), fill)
 
 
 @dataclass(frozen=True, repr=False)
@@ -64,11 +59,11 @@ class Uniform(Family):
 
     def logcdf(self, x, p):
         z = jnp.clip((x - p["min"]) / (p["max"] - p["min"]), 0.0, 1.0)
-        return _safe_where(z > 0, jnp.log, z, -jnp.inf)
+        return safe_where(z > 0, jnp.log, z, -jnp.inf)
 
     def logsf(self, x, p):
         z = jnp.clip((p["max"] - x) / (p["max"] - p["min"]), 0.0, 1.0)
-        return _safe_where(z > 0, jnp.log, z, -jnp.inf)
+        return safe_where(z > 0, jnp.log, z, -jnp.inf)
 
     def mean(self, p):
         return (p["min"] + p["max"]) / 2
@@ -111,7 +106,7 @@ class Pareto(Family):
 
     def logpdf(self, x, p):
         a, m = p["shape"], p["scale"]
-        lx = _safe_where(x >= m, jnp.log, x, 0.0)
+        lx = safe_where(x >= m, jnp.log, x, 0.0)
         return jnp.where(x >= m, jnp.log(a) + a * jnp.log(m) - (a + 1) * lx, -jnp.inf)
 
     def logcdf(self, x, p):
@@ -183,15 +178,15 @@ class _ThresholdForm(Family):
 
     def logpdf(self, x, p):
         y = x - p["threshold"]
-        return _safe_where(y > 0, lambda v: self.BASE.logpdf(v, self._base(p)), y, -jnp.inf)
+        return safe_where(y > 0, lambda v: self.BASE.logpdf(v, self._base(p)), y, -jnp.inf)
 
     def logcdf(self, x, p):
         y = x - p["threshold"]
-        return _safe_where(y > 0, lambda v: self.BASE.logcdf(v, self._base(p)), y, -jnp.inf)
+        return safe_where(y > 0, lambda v: self.BASE.logcdf(v, self._base(p)), y, -jnp.inf)
 
     def logsf(self, x, p):
         y = x - p["threshold"]
-        return _safe_where(y > 0, lambda v: self.BASE.logsf(v, self._base(p)), y, 0.0)
+        return safe_where(y > 0, lambda v: self.BASE.logsf(v, self._base(p)), y, 0.0)
 
     def mean(self, p):
         return p["threshold"] + self.BASE.mean(self._base(p))
