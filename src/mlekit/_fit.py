@@ -76,6 +76,7 @@ def fit(
     start_values = _check_values(model, start, "start")
     if all(name in fixed_values for name in model.params):
         raise ModelError("every parameter is fixed; leave at least one free to estimate.")
+    model.check_existence(x, fixed_values, stats)
     # order-statistic MLEs first; the regular parameters are then maximized given them
     boundary = {n: np.asarray(v, dtype=float) for n, v in
                 (model.boundary_estimate(x).items() if model.presolved else ())

@@ -191,6 +191,12 @@ class Model:
             stats = self.suffstats(x)
         return stats if np.all(np.isfinite(stats)) else None
 
+    def check_existence(self, x: np.ndarray, fixed: Mapping[str, np.ndarray],
+                        stats: np.ndarray | None) -> None:
+        """Raise DataError where no MLE exists for these data with ``fixed`` held (e.g. a
+        negative binomial on data that are not over-dispersed, unless its size is fixed).
+        ``stats`` are the sufficient statistics where the engine has them. Default: nothing."""
+
     def with_stats(self, stats: np.ndarray) -> Model:
         """The model to fit, given proven statistics (families whose shape the data decide,
         e.g. the categorical's number of categories, resolve it here, as ``prepare`` does)."""

@@ -405,3 +405,23 @@ def test_negative_binomial_just_over_dispersed_has_a_finite_mle():
              + n * math.log(size / (size + mean)))
     assert abs(score) < 1e-8 / size
 
+
+
+def test_existence_checks_see_the_fixed_parameters():
+    # not over-dispersed: no MLE of size, but with size known the MLE of mu is the mean
+    x = np.array([1.0, 2.0, 2.0, 3.0, 2.0, 1.0, 3.0, 2.0])
+    with pytest.raises(mk.DataError, match="over-dispersed"):
+        mk.fit(mk.NegativeBinomial(), x)
+    fit = mk.fit(mk.NegativeBinomial(), x, fixed={"size": 5.0})
+    assert fit.converged and fit.params["mu"] == pytest.approx(x.mean(), rel=1e-10)
+    # no zeros: pi's MLE is 0, but with pi fixed the Poisson part is estimable
+    with pytest.raises(mk.DataError, match="no observation is 0"):
+        mk.fit(mk.ZeroInflatedPoisson(), x)
+    fit = mk.fit(mk.ZeroInflatedPoisson(), x, fixed={"pi": 0.2})
+    assert fit.converged
+    # with lambda fixed, pi is interior exactly when the zeros exceed exp(-lambda)
+    y = np.array([0.0, 0.0, 1.0, 2.0, 3.0, 1.0, 4.0, 2.0, 0.0, 5.0])  # 30% zeros
+    with pytest.raises(mk.DataError, match="fixed lambda"):
+        mk.fit(mk.ZeroInflatedPoisson(), y, fixed={"lambda": 1.0})  # exp(-1) = 0.37
+    fit = mk.fit(mk.ZeroInflatedPoisson(), y, fixed={"lambda": 3.0})  # exp(-3) = 0.05
+    assert fit.converged and 0 < fit.params["pi"] < 1

@@ -347,10 +347,11 @@ class NegativeBinomial(Family):
     PARAMS = {"size": Positive(), "mu": Positive()}
     min_n = 2
 
-    def prepare(self, x, span=None):
-        model, x = super().prepare(x, span)
-        _check_overdispersed(x)
-        return model, x
+    def check_existence(self, x, fixed, stats):
+        if "size" not in fixed:  # with the size known, the MLE of mu (the mean) always exists
+            _check_overdispersed(x)
+        elif not np.any(x):
+            raise _all_zero_error(self.name, "mu -> 0")
 
     def logpdf(self, x, p):
         return _nbinom_logpmf(x, p["size"], p["mu"])
@@ -432,19 +433,23 @@ class ZeroInflatedPoisson(Family):
     min_n = 2
     sufficient = True
 
-    def prepare(self, x, span=None):
-        model, x = super().prepare(x, span)
-        zeros, mean = _zeros_and_mean(x)
-        n = x.shape[0]
+    def check_existence(self, x, fixed, stats):
+        if stats is None:
+            stats = self.suffstats(x)
+        n, zeros, mean = float(stats[0]), float(stats[1]), float(stats[2] / stats[0])
         if zeros == n:
             raise _all_zero_error(self.name, "pi -> 1 or lambda -> 0")
+        if "pi" in fixed:  # only the Poisson part is estimated: it exists unless all are 0
+            return
         if zeros == 0:
             raise _no_inflation_error(self.name, "no observation is 0", "Poisson")
-        if not zeros / n > math.exp(-mean):
+        # pi's MLE is interior exactly when the zeros exceed the Poisson's share exp(-lambda)
+        lam = float(fixed["lambda"]) if "lambda" in fixed else mean
+        if not zeros / n > math.exp(-lam):
+            what = "the fixed lambda's" if "lambda" in fixed else "the Poisson's exp(-mean) ="
             raise _no_inflation_error(
-                self.name, f"the fraction of zeros, {zeros / n:.6g}, does not exceed the "
-                f"Poisson's exp(-mean) = {math.exp(-mean):.6g}", "Poisson")
-        return model, x
+                self.name, f"the fraction of zeros, {zeros / n:.6g}, does not exceed "
+                f"{what} {math.exp(-lam):.6g}", "Poisson")
 
     def logpdf(self, x, p):
         pi, lam = p["pi"], p["lambda"]
@@ -484,12 +489,10 @@ class ZeroInflatedPoisson(Family):
                          log_factorials])
 
     def proven_stats(self, x):
-        counts = count_table(x)  # proves the counts, and prepare's rules from the table
-        if counts is None or counts.shape[0] < 2 or counts[0] == 0:
+        counts = count_table(x)  # proves the counts (check_existence reads the rest from them)
+        if counts is None:
             return None
-        stats = self._from_counts(counts)
-        n, zeros, total = stats[0], stats[1], stats[2]
-        return stats if zeros / n > math.exp(-total / n) else None
+        return self._from_counts(counts)
 
     @staticmethod
     def _from_counts(counts):
@@ -580,14 +583,12 @@ class ZeroInflatedNegativeBinomial(Family):
     PARAMS = {"pi": UnitInterval(), "size": Positive(), "mu": Positive()}
     min_n = 3
 
-    def prepare(self, x, span=None):
-        model, x = super().prepare(x, span)
+    def check_existence(self, x, fixed, stats):
         zeros = int(np.count_nonzero(x == 0))
         if zeros == x.shape[0]:
             raise _all_zero_error(self.name, "pi -> 1 or mu -> 0")
-        if zeros == 0:
+        if zeros == 0 and "pi" not in fixed:
             raise _no_inflation_error(self.name, "no observation is 0", "NegativeBinomial")
-        return model, x
 
     def logpdf(self, x, p):
         pi, size, mu = p["pi"], p["size"], p["mu"]
