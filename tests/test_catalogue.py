@@ -2,11 +2,12 @@
 
 For each :class:`cases.Case`:
 
-- log-density, log-CDF and log-survival equal scipy's at random parameters, on points drawn
+- log-density, log-CDF and log-survival equal scipy's at random parameters (property tests:
+  hypothesis draws the seed of each parameter set and its points), on points drawn
   from the family's own sampler and on points deep in both tails (scipy's ``ppf``/``isf`` at
   1e-250, where ``log(cdf)`` computed naively would still work but the CDF of a slightly
   farther point underflows; family-specific tests go farther, against mpmath);
-- the mean and variance equal scipy's; the sampler's draws have them and pass a KS test;
+- the mean and variance equal scipy's (hypothesis-drawn parameters); the sampler's draws have them and pass a KS test;
 - a fit on N = 500 draws has a log-likelihood (evaluated by scipy) at least scipy's fit's,
   within 1e-9 relative; where scipy's fit fails the test records it;
 - round trip: a fit of 20,000 draws at known parameters recovers each within 4 standard errors;
@@ -23,6 +24,8 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import mlekit as mk
@@ -61,55 +64,64 @@ WITH_SCIPY = [c for c in CASES if c.scipy is not None]
 UNIVARIATE_SCIPY = [c for c in WITH_SCIPY if _univariate(c)]
 
 
+#: hypothesis draws the seed of the parameters and points; each example is one parameter set
+seeds = st.integers(min_value=0, max_value=2**32 - 1)
+examples = settings(max_examples=8, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
 @pytest.mark.parametrize("case", WITH_SCIPY, ids=_ids(WITH_SCIPY))
-def test_log_density_matches_scipy(case: Case):
-    rng = np.random.default_rng(1)
-    for _ in range(4):
-        params = case.draw_params(rng)
-        dist = case.scipy(params)
-        x = case.family.sample(params, 200, rng)
-        _close(_ours(case.family.logpdf, x, params), _scipy_logdensity(dist, x), case.rtol,
-               f"logpdf at {params}")
+@examples
+@given(seed=seeds)
+def test_log_density_matches_scipy(case: Case, seed: int):
+    rng = np.random.default_rng(seed)
+    params = case.draw_params(rng)
+    dist = case.scipy(params)
+    x = case.family.sample(params, 200, rng)
+    _close(_ours(case.family.logpdf, x, params), _scipy_logdensity(dist, x), case.rtol,
+           f"logpdf at {params}")
 
 
 @pytest.mark.parametrize("case", UNIVARIATE_SCIPY, ids=_ids(UNIVARIATE_SCIPY))
-def test_log_cdf_and_survival_match_scipy(case: Case):
-    rng = np.random.default_rng(2)
-    for _ in range(4):
-        params = case.draw_params(rng)
-        dist = case.scipy(params)
-        x = case.family.sample(params, 200, rng)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            tails = np.array([dist.ppf(1e-250), dist.isf(1e-250), dist.ppf(1e-12),
-                              dist.isf(1e-12)])
-        tails = tails[np.isfinite(tails)]
-        if case.family.kind == "discrete":
-            x, tails = np.unique(np.round(x)), np.unique(np.round(tails))
-        for fun, ref in ((case.family.logcdf, dist.logcdf), (case.family.logsf, dist.logsf)):
-            what = f"{fun.__name__} at {params}"
-            _close(_ours(fun, x, params), ref(x), case.rtol * 100, what)
-            # scipy computes some tails as log(1 - cdf), good to ~1e-6 there; the family tests
-            # check the far tails tightly against mpmath
-            _close(_ours(fun, tails, params), ref(tails), 1e-5, what + " (tails)")
+@examples
+@given(seed=seeds)
+def test_log_cdf_and_survival_match_scipy(case: Case, seed: int):
+    rng = np.random.default_rng(seed)
+    params = case.draw_params(rng)
+    dist = case.scipy(params)
+    x = case.family.sample(params, 200, rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tails = np.array([dist.ppf(1e-250), dist.isf(1e-250), dist.ppf(1e-12),
+                          dist.isf(1e-12)])
+    tails = tails[np.isfinite(tails)]
+    if case.family.kind == "discrete":
+        x, tails = np.unique(np.round(x)), np.unique(np.round(tails))
+    for fun, ref in ((case.family.logcdf, dist.logcdf), (case.family.logsf, dist.logsf)):
+        what = f"{fun.__name__} at {params}"
+        _close(_ours(fun, x, params), ref(x), case.rtol * 100, what)
+        # scipy computes some tails as log(1 - cdf), good to ~1e-6 there; the family tests
+        # check the far tails tightly against mpmath
+        _close(_ours(fun, tails, params), ref(tails), 1e-5, what + " (tails)")
 
 
 @pytest.mark.parametrize("case", UNIVARIATE_SCIPY, ids=_ids(UNIVARIATE_SCIPY))
-def test_moments_match_scipy(case: Case):
-    rng = np.random.default_rng(3)
-    for _ in range(4):
-        params = case.draw_params(rng)
-        dist = case.scipy(params)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean, var = float(dist.mean()), float(dist.var())
-        ours_mean = float(_ours(lambda _, p: case.family.mean(p), 0.0, params))
-        ours_var = float(_ours(lambda _, p: case.family.variance(p), 0.0, params))
-        for ours, ref, what in ((ours_mean, mean, "mean"), (ours_var, var, "variance")):
-            if math.isfinite(ref):
-                assert ours == pytest.approx(ref, rel=1e-8, abs=1e-12), (what, params)
-            else:
-                assert not math.isfinite(ours), (what, params, ours)
+@examples
+@given(seed=seeds)
+def test_moments_match_scipy(case: Case, seed: int):
+    rng = np.random.default_rng(seed)
+    params = case.draw_params(rng)
+    dist = case.scipy(params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean, var = float(dist.mean()), float(dist.var())
+    ours_mean = float(_ours(lambda _, p: case.family.mean(p), 0.0, params))
+    ours_var = float(_ours(lambda _, p: case.family.variance(p), 0.0, params))
+    for ours, ref, what in ((ours_mean, mean, "mean"), (ours_var, var, "variance")):
+        if math.isfinite(ref):
+            assert ours == pytest.approx(ref, rel=1e-8, abs=1e-12), (what, params)
+        else:
+            assert not math.isfinite(ours), (what, params, ours)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
