@@ -97,6 +97,23 @@ def test_families_lists_every_family():
     assert out.exit_code == 0
     for name in mk.FAMILIES:
         assert name in out.output
+    listed = json.loads(run("families", "--json").output)
+    assert listed == [f.to_dict() for f in mk.families()]
+
+
+def test_family_options_on_the_command_line(tmp_path):
+    path = tmp_path / "trials.csv"
+    path.write_text("successes\n3\n5\n4\n6\n2\n")
+    out = run("fit", str(path), "--dist", "binomial", "-o", "size=10", "--json")
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["params"] == {"prob": 0.4}
+    for option, message in (("size", "KEY=VALUE"), ("size=ten", "not a number"),
+                            ("trials=10", "no option 'trials'")):
+        bad = run("fit", str(path), "--dist", "binomial", "-o", option)
+        assert bad.exit_code == 2 and message in bad.output
+        assert "Traceback" not in bad.output
+    missing = run("fit", str(path), "--dist", "binomial")
+    assert missing.exit_code == 2 and "needs the option 'size'" in missing.output
 
 
 def test_demo_prints_real_results():

@@ -7,6 +7,8 @@ which is the single source of truth for ``mk.families()``, ``mk.family(name)``, 
 
 from __future__ import annotations
 
+import dataclasses
+
 from .._errors import ModelError
 from . import (
     continuous,
@@ -42,10 +44,20 @@ def family(name: str, **options) -> Family:
         raise ModelError(
             f"unknown family {name!r}; choose one of: {', '.join(sorted(FAMILIES))}."
         )
+    cls = FAMILIES[key]
+    known = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        takes = f"its options are {known}" if known else "it takes no options"
+        raise ModelError(f"family {key!r} has no option {unknown[0]!r}; {takes}.")
     try:
-        return FAMILIES[key](**options)
-    except TypeError as err:
-        raise ModelError(f"family {key!r} does not take options {options}: {err}.") from None
+        return cls(**options)
+    except TypeError as err:  # a required option left out (e.g. the binomial's size)
+        missing = str(err).rsplit(":", 1)[-1].strip().strip("'")
+        raise ModelError(
+            f"family {key!r} needs the option {missing!r}: family({key!r}, {missing}=...), or "
+            f"-o {missing}=... on the command line."
+        ) from None
 
 
 def families() -> tuple[FamilyInfo, ...]:
