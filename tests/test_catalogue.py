@@ -7,7 +7,8 @@ For each :class:`cases.Case`:
   from the family's own sampler and on points deep in both tails (scipy's ``ppf``/``isf`` at
   1e-250, where ``log(cdf)`` computed naively would still work but the CDF of a slightly
   farther point underflows; family-specific tests go farther, against mpmath);
-- the mean and variance equal scipy's (hypothesis-drawn parameters); the sampler's draws have them and pass a KS test;
+- the mean and variance equal scipy's (hypothesis-drawn parameters); the sampler's draws
+  have them and pass a KS test;
 - a fit on N = 500 draws has a log-likelihood (evaluated by scipy) at least scipy's fit's,
   within 1e-9 relative; where scipy's fit fails the test records it;
 - round trip: a fit of 20,000 draws at known parameters recovers each within 4 standard errors;
