@@ -36,13 +36,16 @@ class VonMisesOnCircle:
 
     scipy (>= 1.12) defines the density periodically but its CDF as the unwrapped integral from
     loc - pi (so it is negative below that), and its mean and variance with the circle cut
-    opposite loc. Here the CDF is the integral of scipy's density from -pi (scipy's CDF
-    difference, or quadrature where that would cancel), and mean/var are scipy's.
+    opposite loc. Here the CDF is the integral of scipy's density from -pi (by quadrature),
+    the mean is scipy's, the variance by quadrature.
     """
 
     def __init__(self, mu: float, kappa: float):
         self.mu, self.kappa = float(mu), float(kappa)
         self.std = stats.vonmises(kappa)  # centred: the density at x is std.pdf(x - mu)
+
+    def support(self):
+        return (-math.pi, math.pi)
 
     def pdf(self, x):
         return self.std.pdf(np.asarray(x) - self.mu)
@@ -51,11 +54,10 @@ class VonMisesOnCircle:
         return self.std.logpdf(np.asarray(x) - self.mu)
 
     def _mass(self, lo, hi):
-        """P(lo < X <= hi) for -pi <= lo <= hi <= pi, accurate also where it is tiny."""
-        m = self.std.cdf(hi - self.mu) - self.std.cdf(lo - self.mu)
-        if m < 1e-3:
-            m = integrate.quad(self.pdf, lo, hi, epsabs=0.0, epsrel=1e-13, limit=200)[0]
-        return m
+        """P(lo < X <= hi) for -pi <= lo <= hi <= pi, by quadrature of scipy's density (scipy's
+        CDF is good to only ~1e-6 relative at kappa ~ 50, and cancels where the mass is tiny)."""
+        return integrate.quad(self.pdf, lo, hi, points=[self.mu] if lo < self.mu < hi else None,
+                              epsabs=0.0, epsrel=1e-13, limit=200)[0]
 
     def _each(self, fun, x):
         x = np.asarray(x, dtype=float)
@@ -95,7 +97,9 @@ class VonMisesOnCircle:
         return math.pi - (math.pi - self.mu) % (2 * math.pi)
 
     def var(self):
-        return self.std.var()
+        # by quadrature: scipy's vonmises.var is off by up to ~4e-5 relative (kappa ~ 50)
+        return integrate.quad(lambda t: t * t * self.std.pdf(t), -math.pi, math.pi, points=[0.0],
+                              epsabs=0.0, epsrel=1e-13, limit=200)[0]
 
 
 def _von_mises_fit(x):

@@ -251,7 +251,9 @@ def test_positive_definite_round_trip(d, seed, log_scale):
     theta = _forward(u)
     assert theta.shape == (d, d) and np.array_equal(theta, theta.T)
     assert POSITIVE_DEFINITE.contains(theta)
-    np.testing.assert_allclose(POSITIVE_DEFINITE.inverse(theta), u, rtol=1e-9, atol=1e-9)
+    # the Cholesky factor of theta loses digits in proportion to its condition number
+    tol = max(1e-9, 1e-14 * np.linalg.cond(theta))
+    np.testing.assert_allclose(POSITIVE_DEFINITE.inverse(theta), u, rtol=tol, atol=tol)
 
 
 @settings(max_examples=50, deadline=None)
