@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 import warnings
@@ -31,19 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import mlekit as mk  # noqa: E402
 from cases import all_cases  # noqa: E402
+from run import timed  # noqa: E402  (benchmarks/run.py: one timing rule for both)
 
 SEED = 20261122
 STATS_TARGET = 1.5
-
-
-def timed(fn, repeats: int = 5, budget_s: float = 10.0):
-    """Median wall time of up to ``repeats`` calls (stopping once ``budget_s`` is spent)."""
-    times, result = [], None
-    while len(times) < repeats and sum(times) <= budget_s:
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
 
 
 def scipy_loglik(case, x, params) -> float:
@@ -55,7 +45,7 @@ def scipy_loglik(case, x, params) -> float:
 def bench_scipy(case, n: int, limit_s: float) -> dict:
     x = case.family.sample(case.truth, n, np.random.default_rng(SEED))
     mk.fit(case.family, x, **case.fit_options)  # compile (or load from the cache) first
-    ours_s, fit = timed(lambda: mk.fit(case.family, x, **case.fit_options))
+    ours_s, fit = timed(lambda: mk.fit(case.family, x, **case.fit_options), 5, 10.0)
     row = {"family": case.id, "n": n, "mlekit_s": ours_s, "converged": fit.converged,
            "iterations": fit.iterations}
     if case.scipy_fit is None:
@@ -84,8 +74,8 @@ def bench_stats(case, n: int) -> dict:
     x = case.family.sample(case.truth, n, np.random.default_rng(SEED))
     model, prepared = case.family.prepare(x)
     mk.fit(case.family, x)
-    fit_s, _ = timed(lambda: mk.fit(case.family, x))
-    pass_s, _ = timed(lambda: model.suffstats(prepared))
+    fit_s, _ = timed(lambda: mk.fit(case.family, x), 5, 10.0)
+    pass_s, _ = timed(lambda: model.suffstats(prepared), 5, 10.0)
     return {"family": case.id, "n": n, "fit_s": fit_s, "pass_s": pass_s,
             "ratio": fit_s / pass_s, "target": STATS_TARGET,
             "met": fit_s / pass_s <= STATS_TARGET}

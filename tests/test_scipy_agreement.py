@@ -21,7 +21,8 @@ import pytest
 from scipy import stats
 
 import mlekit as mk
-from cases.continuous import _gamma_fit, _lognormal_fit, _positive, _t_fit, _weibull_fit
+from cases import log_uniform as _positive
+from cases.continuous import _gamma_fit, _lognormal_fit, _t_fit, _weibull_fit
 from mlekit._params import REAL, SIMPLEX
 
 #: the data length of every fit in this module: one padded shape (512), compiled once
@@ -56,7 +57,7 @@ def _categorical_logpmf(x, p):
 CASES = {
     "normal": Case(
         mk.Normal(),
-        lambda r: {"mean": r.normal(0, 5), "sd": _positive(r)},
+        lambda r: {"mean": r.normal(0, 5), "sd": _positive(r, -2.0, 2.0)},
         lambda r, n: r.normal(0, 10, n),
         lambda r, n: r.normal(3.0, 2.0, n),
         lambda x, p: stats.norm.logpdf(x, p["mean"], p["sd"]),
@@ -74,7 +75,7 @@ CASES = {
     ),
     "exponential": Case(
         mk.Exponential(),
-        lambda r: {"rate": _positive(r)},
+        lambda r: {"rate": _positive(r, -2.0, 2.0)},
         lambda r, n: np.concatenate([[0.0], r.lognormal(0, 2, n - 1)]),
         lambda r, n: r.exponential(2.0, n),
         lambda x, p: stats.expon.logpdf(x, scale=1 / p["rate"]),
@@ -82,7 +83,7 @@ CASES = {
     ),
     "gamma": Case(
         mk.Gamma(),
-        lambda r: {"shape": _positive(r, -1.5, 3), "rate": _positive(r)},
+        lambda r: {"shape": _positive(r, -1.5, 3), "rate": _positive(r, -2.0, 2.0)},
         lambda r, n: r.lognormal(0, 2, n),
         lambda r, n: r.gamma(2.5, 1 / 1.5, n),
         lambda x, p: stats.gamma.logpdf(x, a=p["shape"], scale=1 / p["rate"]),
@@ -90,7 +91,7 @@ CASES = {
     ),
     "weibull": Case(
         mk.Weibull(),
-        lambda r: {"shape": _positive(r, -1, 1.5), "scale": _positive(r)},
+        lambda r: {"shape": _positive(r, -1, 1.5), "scale": _positive(r, -2.0, 2.0)},
         lambda r, n: r.lognormal(0, 1.5, n),
         lambda r, n: 3.0 * r.weibull(1.5, n),
         lambda x, p: stats.weibull_min.logpdf(x, c=p["shape"], scale=p["scale"]),
@@ -98,7 +99,8 @@ CASES = {
     ),
     "student_t": Case(
         mk.StudentT(),
-        lambda r: {"location": r.normal(0, 5), "scale": _positive(r), "df": _positive(r, -1, 4)},
+        lambda r: {"location": r.normal(0, 5), "scale": _positive(r, -2.0, 2.0),
+                   "df": _positive(r, -1, 4)},
         lambda r, n: r.normal(0, 20, n),
         lambda r, n: 1.0 + 2.0 * r.standard_t(4.0, n),
         lambda x, p: stats.t.logpdf(x, p["df"], p["location"], p["scale"]),

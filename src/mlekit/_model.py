@@ -85,6 +85,8 @@ class Model:
     needs_spread: bool = False
     #: True when ``suffstats``/``loglik_stats`` are defined (exponential families)
     sufficient: bool = False
+    #: advice appended to the out-of-support error (e.g. how to convert degrees to radians)
+    support_hint: str = ""
     #: True when finite sufficient statistics prove every observation finite and inside the
     #: support (e.g. a finite sum of log x proves x > 0); ``prepare`` must then do nothing but
     #: the support, size and spread checks, which the engine skips (one pass less over the data)
@@ -121,7 +123,8 @@ class Model:
             raise DataError(
                 f"x[{i}] = {float(x[i])!r} is outside the support of {self.name} "
                 f"({self.support.describe()}); {int(bad.sum())} value(s) are. "
-                "Remove or correct them, or choose a family whose support contains them."
+                + (self.support_hint or
+                   "Remove or correct them, or choose a family whose support contains them.")
             )
         n = x.shape[0]
         if n < self.min_n:

@@ -46,6 +46,11 @@ class Case:
         return self.family.name
 
 
+def log_uniform(rng: np.random.Generator, lo: float = -1.0, hi: float = 1.0) -> float:
+    """A positive parameter exp(U(lo, hi)): spread evenly over orders of magnitude."""
+    return float(np.exp(rng.uniform(lo, hi)))
+
+
 def all_cases() -> list[Case]:
     out = []
     for name in MODULES:

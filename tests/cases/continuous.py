@@ -8,10 +8,7 @@ from scipy import stats
 
 import mlekit as mk
 from cases import Case
-
-
-def _positive(rng, lo=-2.0, hi=2.0):
-    return float(np.exp(rng.uniform(lo, hi)))
+from cases import log_uniform as _positive
 
 
 def _lognormal_fit(x):
@@ -38,7 +35,7 @@ CASES = [
     Case(
         family=mk.Normal(),
         truth={"mean": 3.0, "sd": 2.0},
-        draw_params=lambda r: {"mean": r.normal(0, 5), "sd": _positive(r)},
+        draw_params=lambda r: {"mean": r.normal(0, 5), "sd": _positive(r, -2.0, 2.0)},
         scipy=lambda p: stats.norm(p["mean"], p["sd"]),
         scipy_fit=lambda x: dict(zip(("mean", "sd"), stats.norm.fit(x), strict=True)),
     ),
@@ -52,28 +49,28 @@ CASES = [
     Case(
         family=mk.Exponential(),
         truth={"rate": 0.5},
-        draw_params=lambda r: {"rate": _positive(r)},
+        draw_params=lambda r: {"rate": _positive(r, -2.0, 2.0)},
         scipy=lambda p: stats.expon(scale=1 / p["rate"]),
         scipy_fit=lambda x: {"rate": 1 / stats.expon.fit(x, floc=0)[1]},
     ),
     Case(
         family=mk.Gamma(),
         truth={"shape": 2.5, "rate": 1.5},
-        draw_params=lambda r: {"shape": _positive(r, -1.5, 3), "rate": _positive(r)},
+        draw_params=lambda r: {"shape": _positive(r, -1.5, 3), "rate": _positive(r, -2.0, 2.0)},
         scipy=lambda p: stats.gamma(p["shape"], scale=1 / p["rate"]),
         scipy_fit=_gamma_fit,
     ),
     Case(
         family=mk.Weibull(),
         truth={"shape": 1.5, "scale": 3.0},
-        draw_params=lambda r: {"shape": _positive(r, -1, 1.5), "scale": _positive(r)},
+        draw_params=lambda r: {"shape": _positive(r, -1, 1.5), "scale": _positive(r, -2.0, 2.0)},
         scipy=lambda p: stats.weibull_min(p["shape"], scale=p["scale"]),
         scipy_fit=_weibull_fit,
     ),
     Case(
         family=mk.StudentT(),
         truth={"location": 1.0, "scale": 2.0, "df": 4.0},
-        draw_params=lambda r: {"location": r.normal(0, 5), "scale": _positive(r),
+        draw_params=lambda r: {"location": r.normal(0, 5), "scale": _positive(r, -2.0, 2.0),
                                "df": _positive(r, -1, 4)},
         scipy=lambda p: stats.t(p["df"], p["location"], p["scale"]),
         scipy_fit=_t_fit,

@@ -5,17 +5,14 @@ checks those against a numpy mixture of scipy's poisson / nbinom)."""
 
 from __future__ import annotations
 
-import numpy as np
 from scipy import stats
 
 import mlekit as mk
 from cases import Case
+from cases import log_uniform as _positive
 
 SIZE = 20  # the binomial case's known number of trials
 
-
-def _positive(rng, lo, hi):
-    return float(np.exp(rng.uniform(lo, hi)))
 
 
 def _nbinom(p):

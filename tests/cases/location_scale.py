@@ -9,10 +9,7 @@ from scipy import integrate, optimize, stats
 
 import mlekit as mk
 from cases import Case
-
-
-def _positive(rng, lo=-1.0, hi=1.0):
-    return float(np.exp(rng.uniform(lo, hi)))
+from cases import log_uniform as _positive
 
 
 def _loc_scale(rng):

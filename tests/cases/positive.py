@@ -9,15 +9,11 @@ reports finite means and variances where they diverge (mean 1.74 at shape 0.46, 
 
 from __future__ import annotations
 
-import numpy as np
 from scipy import stats
 
 import mlekit as mk
 from cases import Case
-
-
-def _positive(rng, lo=-1.0, hi=1.0):
-    return float(np.exp(rng.uniform(lo, hi)))
+from cases import log_uniform as _positive
 
 
 def _beta_fit(x):

@@ -7,10 +7,7 @@ from scipy import stats
 
 import mlekit as mk
 from cases import Case
-
-
-def _positive(rng, lo=-1.0, hi=1.0):
-    return float(np.exp(rng.uniform(lo, hi)))
+from cases import log_uniform as _positive
 
 
 def _uniform_params(rng):

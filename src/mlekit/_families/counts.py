@@ -100,8 +100,19 @@ def _all_zero_error(family: str, limit: str) -> DataError:
     )
 
 
+class _FromTails:
+    """logcdf and logsf from one ``_tails(x, p) -> (log F, log S)``, which computes both from
+    the same incomplete beta / gamma evaluation."""
+
+    def logcdf(self, x, p):
+        return self._tails(x, p)[0]
+
+    def logsf(self, x, p):
+        return self._tails(x, p)[1]
+
+
 @dataclass(frozen=True, repr=False)
-class Binomial(Family):
+class Binomial(_FromTails, Family):
     r"""Binomial with a known number of trials ``size``:
     :math:`f(x) = \binom{n}{x} p^x (1-p)^{n-x}`, x = 0..n, as R's ``dbinom(x, size, prob)``.
 
@@ -163,12 +174,6 @@ class Binomial(Family):
         n, prob = self.size, p["prob"]
         return (jss.gammaln(n + 1.0) - jss.gammaln(x + 1) - jss.gammaln(n - x + 1)
                 + x * jnp.log(prob) + (n - x) * jnp.log1p(-prob))
-
-    def logcdf(self, x, p):
-        return self._tails(x, p)[0]
-
-    def logsf(self, x, p):
-        return self._tails(x, p)[1]
 
     def _tails(self, x, p):
         # P(X > k) = I_p(k + 1, n - k); k = n answered exactly below
@@ -319,7 +324,7 @@ def _check_overdispersed(x: np.ndarray) -> tuple[float, float]:
 
 
 @dataclass(frozen=True, repr=False)
-class NegativeBinomial(Family):
+class NegativeBinomial(_FromTails, Family):
     r"""Negative binomial in R's mean parametrization ``dnbinom(x, size, mu=)``:
     :math:`f(x) = \frac{\Gamma(x+k)}{\Gamma(k)\,x!}
     \left(\frac{k}{k+\mu}\right)^k \left(\frac{\mu}{k+\mu}\right)^x`, x = 0, 1, 2, ...,
@@ -355,12 +360,6 @@ class NegativeBinomial(Family):
 
     def logpdf(self, x, p):
         return _nbinom_logpmf(x, p["size"], p["mu"])
-
-    def logcdf(self, x, p):
-        return self._tails(x, p)[0]
-
-    def logsf(self, x, p):
-        return self._tails(x, p)[1]
 
     def _tails(self, x, p):
         k = _counts_below(x, 0.0, jnp.inf)
@@ -406,7 +405,7 @@ def _zeros_and_mean(x: np.ndarray) -> tuple[int, float]:
 
 
 @dataclass(frozen=True, repr=False)
-class ZeroInflatedPoisson(Family):
+class ZeroInflatedPoisson(_FromTails, Family):
     r"""Zero-inflated Poisson: a structural zero with probability :math:`\pi`, else a
     Poisson(:math:`\lambda`) count:
     :math:`P(0) = \pi + (1-\pi)e^{-\lambda}`,
@@ -456,12 +455,6 @@ class ZeroInflatedPoisson(Family):
         zero = jnp.logaddexp(jnp.log(pi), jnp.log1p(-pi) - lam)
         return jnp.where(x == 0, zero,
                          jnp.log1p(-pi) + x * jnp.log(lam) - lam - jss.gammaln(x + 1))
-
-    def logcdf(self, x, p):
-        return self._tails(x, p)[0]
-
-    def logsf(self, x, p):
-        return self._tails(x, p)[1]
 
     def _tails(self, x, p):
         k = _counts_below(x, 0.0, jnp.inf)
@@ -555,7 +548,7 @@ def _zinb_moments_start(x: np.ndarray) -> dict:
 
 
 @dataclass(frozen=True, repr=False)
-class ZeroInflatedNegativeBinomial(Family):
+class ZeroInflatedNegativeBinomial(_FromTails, Family):
     r"""Zero-inflated negative binomial: a structural zero with probability :math:`\pi`, else
     a negative binomial count with ``size`` k and mean :math:`\mu` (as
     :class:`NegativeBinomial`): :math:`P(0) = \pi + (1-\pi)(k/(k+\mu))^k`,
@@ -594,12 +587,6 @@ class ZeroInflatedNegativeBinomial(Family):
         pi, size, mu = p["pi"], p["size"], p["mu"]
         zero = jnp.logaddexp(jnp.log(pi), jnp.log1p(-pi) + _nbinom_log_p0(size, mu))
         return jnp.where(x == 0, zero, jnp.log1p(-pi) + _nbinom_logpmf(x, size, mu))
-
-    def logcdf(self, x, p):
-        return self._tails(x, p)[0]
-
-    def logsf(self, x, p):
-        return self._tails(x, p)[1]
 
     def _tails(self, x, p):
         k = _counts_below(x, 0.0, jnp.inf)

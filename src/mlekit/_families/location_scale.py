@@ -12,7 +12,7 @@ import jax.scipy.special as jss
 import numpy as np
 
 from .._errors import DataError
-from .._model import Support, data_range
+from .._model import Support
 from .._params import Positive, Real
 from .base import Family, log1mexp, rng_of, sum_of
 from .ls_special import skew_normal_log_cdf_sf, von_mises_log_arc, von_mises_second_moment
@@ -437,6 +437,8 @@ class VonMises(Family):
     (accurate to ~1e-12 relative, also in the far tails).
     """
 
+    support_hint = ("Angles are in radians: convert degrees with np.deg2rad and wrap angles "
+                    "into (-pi, pi] with np.angle(np.exp(1j * x)).")
     name = "von_mises"
     description = "angles (radians): the circular normal"
     formula = "f(x) = exp(kappa cos(x - mu)) / (2 pi I0(kappa)),  -pi < x <= pi"
@@ -541,17 +543,6 @@ class VonMises(Family):
         return {"mu": np.asarray(math.atan2(s, c)),
                 "kappa": np.asarray(_kappa_from_resultant(r, 1.0 - r))}
 
-    def prepare(self, x, span=None):
-        lo, hi = data_range(x, span)
-        if not self.support.covers(lo, hi):
-            bad = self.support.violations(x)
-            i = int(np.argmax(bad))
-            raise DataError(
-                f"x[{i}] = {float(x[i])!r} is outside the support of von_mises (angles in "
-                f"radians, -pi < x <= pi); {int(bad.sum())} value(s) are. Convert degrees with "
-                "np.deg2rad and wrap angles into (-pi, pi] with np.angle(np.exp(1j * x))."
-            )
-        return super().prepare(x, span)
 
 
 CATALOGUE = (Cauchy, Logistic, Laplace, Gumbel, SkewNormal, VonMises)
