@@ -11,7 +11,8 @@ from ._data import check_range, has_spread, observe
 from ._diagnostics import Diagnostic, convergence_diagnostics, nonregular_diagnostic
 from ._errors import FitError, ModelError
 from ._families import family as family_by_name
-from ._inference import covariance
+from ._inference.context import FitContext
+from ._inference.covariances import check_kind
 from ._model import Model
 from ._optimize import Layout, Objective, Status, maximize
 from ._params import split_flat
@@ -28,6 +29,8 @@ def fit(
     fixed: Mapping[str, float] | None = None,
     start: Mapping[str, float] | None = None,
     maxiter: int = 200,
+    cov: str = "observed",
+    groups=None,
 ) -> Fit:
     r"""Fit ``model`` to ``data`` by maximum likelihood.
 
@@ -48,6 +51,10 @@ def fit(
         Start values in natural units; by default moment estimates or a closed form.
     maxiter : int
         Newton iteration cap.
+    cov : {"observed", "expected", "opg", "robust", "cluster"}
+        The covariance behind ``se`` and Wald intervals (see :meth:`Fit.cov_as`).
+    groups : array-like, optional
+        One cluster label per observation, for ``cov="cluster"``.
 
     Returns
     -------
@@ -61,6 +68,7 @@ def fit(
     2.666667
     """
     model = _resolve_model(model)
+    check_kind(cov, groups)
     if not (isinstance(maxiter, int) and maxiter >= 0):
         raise ModelError(f"maxiter={maxiter!r} must be a non-negative integer, e.g. 200.")
     x, lo, hi = observe(data, "data", ndim=1 + model.event_ndim,
@@ -94,7 +102,8 @@ def fit(
             extra = (Diagnostic("no_local_maximum", "warning", why,
                                 "compare with the family without a threshold (by AIC), or fix "
                                 "the threshold with fixed={...}"),)
-    return _assemble(model, run, fixed_values, extra)
+    out = _assemble(model, run, fixed_values, maxiter, extra)
+    return out if cov == "observed" else out.cov_as(cov, groups=groups)
 
 
 @dataclass(frozen=True)
@@ -199,25 +208,19 @@ def _check_values(model: Model, values, argname: str) -> dict[str, np.ndarray]:
     return out
 
 
-def _assemble(model, run: _Run, fixed, extra_diagnostics=()) -> Fit:
+def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=()) -> Fit:
     layout, objective, result, boundary = run.layout, run.objective, run.result, run.boundary
-    natural, jac = objective.natural(result.u)
+    natural, _ = objective.natural(result.u)
     params = {**natural, **fixed, **boundary}
     params = {n: params[n] for n in model.params}  # declaration order
     names = tuple(n for n in model.params if n in natural or n in boundary)
     shapes = {n: model.params[n].shape for n in names}
     nonregular = tuple(n for n in model.nonregular(params) if n in shapes)
+    context = FitContext(model, objective, layout, {**fixed, **boundary}, fixed, boundary,
+                         np.asarray(result.u), names, shapes, nonregular, maxiter)
     cov = None
     if result.status is not Status.NONFINITE:
-        keep = np.concatenate([np.full(size, name not in nonregular) for name, size in
-                               zip(layout.names, layout.sizes, strict=True)] or [np.zeros(0)])
-        cov = covariance(result.hess, jac, keep)
-    if cov is not None and boundary:
-        cov = _embed(cov, layout.names, names, shapes)
-        for name, var in model.presolved_variance(params, objective.n).items():
-            if name in boundary:  # scalar parameters: one row each
-                i = _offset(names, shapes, name)
-                cov[i, i] = var
+        cov = context.natural_cov(-result.hess)
     if cov is None:
         se = dict.fromkeys(names)
     else:
@@ -256,26 +259,8 @@ def _assemble(model, run: _Run, fixed, extra_diagnostics=()) -> Fit:
         fixed={n: _plain(v) for n, v in fixed.items()},
         score_max=float(np.max(np.abs(result.grad)) / objective.n) if result.grad.size else 0.0,
         _shapes=shapes,
+        _context=context,
     )
-
-
-def _offset(names, shapes, name) -> int:
-    """Row of parameter ``name`` in a flat vector of ``names``."""
-    sizes = [int(np.prod(shapes[n], dtype=int)) for n in names]
-    return int(sum(sizes[: names.index(name)]))
-
-
-def _embed(cov, free, names, shapes) -> np.ndarray:
-    """The covariance of the ``free`` parameters placed in the rows of ``names``; the others
-    (order statistics, known at the sqrt(n) scale) get zero rows."""
-    sizes = {n: int(np.prod(shapes[n], dtype=int)) for n in names}
-    offsets = dict(zip(names, np.cumsum([0] + [sizes[n] for n in names])[:-1], strict=True))
-    index = np.concatenate([np.arange(offsets[n], offsets[n] + sizes[n]) for n in free]
-                           or [np.zeros(0, dtype=int)]).astype(int)
-    total = sum(sizes.values())
-    out = np.zeros((total, total))
-    out[np.ix_(index, index)] = cov
-    return out
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

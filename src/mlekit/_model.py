@@ -184,6 +184,12 @@ class Model:
         computed treating them as known). By default the boundary parameters."""
         return self.boundary
 
+    def expected_information(self, params: Mapping[str, np.ndarray]) -> np.ndarray | None:
+        """The Fisher information of one observation in natural units, over all declared
+        parameters flattened in declaration order, where it has a closed form; else None (the
+        default), and it is computed as an expectation (exact sums or Monte Carlo)."""
+        return None
+
     # -- optional speed-ups (families) ---------------------------------------------------------
     def proven_stats(self, x: np.ndarray) -> np.ndarray | None:
         """The sufficient statistics where computing them also proves the data valid (with

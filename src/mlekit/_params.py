@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import jax.numpy as jnp
 import numpy as np
@@ -38,6 +39,18 @@ class Constraint:
     def describe(self) -> str:
         return "any real number"
 
+    #: the name of the unconstrained scale, for interval labels ("" for the identity)
+    scale: ClassVar[str] = ""
+
+    def slope(self, theta: np.ndarray) -> np.ndarray | None:
+        """d theta / d u elementwise at natural ``theta`` (numpy), or None where the map is not
+        elementwise (simplex, covariance matrices)."""
+        return np.ones_like(np.asarray(theta, dtype=float))
+
+    def bounds(self) -> tuple[float, float]:
+        """The closure of the parameter space of one element: where open intervals end."""
+        return (-math.inf, math.inf)
+
 
 @dataclass(frozen=True)
 class RealLine(Constraint):
@@ -63,6 +76,14 @@ class GreaterThan(Constraint):
     def describe(self):
         return f"> {self.lower:g}"
 
+    scale: ClassVar[str] = "log"
+
+    def slope(self, theta):
+        return np.asarray(theta, dtype=float) - self.lower
+
+    def bounds(self):
+        return (self.lower, math.inf)
+
 
 @dataclass(frozen=True)
 class LessThan(Constraint):
@@ -82,6 +103,14 @@ class LessThan(Constraint):
 
     def describe(self):
         return f"< {self.upper:g}"
+
+    scale: ClassVar[str] = "log"
+
+    def slope(self, theta):
+        return self.upper - np.asarray(theta, dtype=float)
+
+    def bounds(self):
+        return (-math.inf, self.upper)
 
 
 @dataclass(frozen=True)
@@ -106,6 +135,15 @@ class OpenInterval(Constraint):
 
     def describe(self):
         return f"in ({self.lower:g}, {self.upper:g})"
+
+    scale: ClassVar[str] = "logit"
+
+    def slope(self, theta):
+        t = np.asarray(theta, dtype=float)
+        return (t - self.lower) * (self.upper - t) / (self.upper - self.lower)
+
+    def bounds(self):
+        return (self.lower, self.upper)
 
 
 @dataclass(frozen=True)
@@ -134,6 +172,12 @@ class SimplexConstraint(Constraint):
 
     def describe(self):
         return "positive and summing to 1"
+
+    def slope(self, theta):
+        return None
+
+    def bounds(self):
+        return (0.0, 1.0)
 
 
 def split_flat(flat, names, shapes) -> dict:
@@ -275,6 +319,9 @@ class PositiveDefinite(Constraint):
 
     def describe(self):
         return "a symmetric positive definite matrix"
+
+    def slope(self, theta):
+        return None
 
 
 POSITIVE_DEFINITE = PositiveDefinite()

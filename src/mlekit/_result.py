@@ -77,6 +77,11 @@ class Fit:
     fixed: Mapping[str, float | np.ndarray] = field(default_factory=dict)
     score_max: float = 0.0
     _shapes: Mapping[str, tuple] = field(default_factory=dict, repr=False)
+    #: the covariance behind ``se`` / ``cov``: "observed", "expected", "opg", "robust", "cluster"
+    cov_kind: str = "observed"
+    #: how that covariance was computed, where it matters (e.g. Monte Carlo and its error)
+    cov_note: str = ""
+    _context: object = field(default=None, repr=False, compare=False)
 
     # -- information criteria ---------------------------------------------------------------
     @property

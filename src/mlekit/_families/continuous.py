@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import jax.scipy.special as jss
 import numpy as np
+from numpy import euler_gamma as EULER_GAMMA
 
 from .._model import Support, data_range
 from .._params import Positive, Real
@@ -85,6 +86,9 @@ class Normal(Family):
     def logsf(self, x, p):
         return jss.log_ndtr((p["mean"] - x) / p["sd"])
 
+    def expected_information(self, p):
+        return np.diag([1.0, 2.0]) / float(p["sd"]) ** 2
+
     def mean(self, p):
         return jnp.asarray(p["mean"], float)
 
@@ -143,6 +147,9 @@ class LogNormal(Family):
 
     def logsf(self, x, p):
         return where_positive(x, lambda v: jss.log_ndtr(-self._z(v, p)), 0.0)
+
+    def expected_information(self, p):
+        return np.diag([1.0, 2.0]) / float(p["sdlog"]) ** 2
 
     def mean(self, p):
         return jnp.exp(p["meanlog"] + p["sdlog"] ** 2 / 2)
@@ -211,6 +218,9 @@ class Exponential(Family):
 
     def logsf(self, x, p):
         return jnp.where(x > 0, -p["rate"] * x, 0.0)
+
+    def expected_information(self, p):
+        return np.array([[1.0 / float(p["rate"]) ** 2]])
 
     def mean(self, p):
         return 1.0 / p["rate"]
@@ -303,6 +313,12 @@ class Gamma(Family):
     def logsf(self, x, p):
         return where_positive(x, lambda v: self._log_p_q(v, p)[1], 0.0)
 
+    def expected_information(self, p):
+        from scipy.special import polygamma
+
+        a, b = float(p["shape"]), float(p["rate"])
+        return np.array([[float(polygamma(1, a)), -1.0 / b], [-1.0 / b, a / b**2]])
+
     def mean(self, p):
         return p["shape"] / p["rate"]
 
@@ -350,6 +366,11 @@ class Weibull(Family):
 
     def logsf(self, x, p):
         return where_positive(x, lambda v: -jnp.exp(self._log_hazard(v, p)), 0.0)
+
+    def expected_information(self, p):
+        k, lam = float(p["shape"]), float(p["scale"])
+        g = 1.0 - EULER_GAMMA
+        return np.array([[(math.pi**2 / 6 + g * g) / k**2, -g / lam], [-g / lam, (k / lam) ** 2]])
 
     def mean(self, p):
         return p["scale"] * jnp.exp(jss.gammaln(1 + 1 / p["shape"]))

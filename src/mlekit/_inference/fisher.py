@@ -42,25 +42,29 @@ class Estimate:
         return f"Estimate(value={self.value!r}, se={self.se!r})"
 
 
-def covariance(hess_u: np.ndarray, jac: np.ndarray, keep: np.ndarray | None = None
-               ) -> np.ndarray | None:
+def covariance(hess_u: np.ndarray, jac: np.ndarray, keep: np.ndarray | None = None,
+               meat_u: np.ndarray | None = None) -> np.ndarray | None:
     """Covariance of the natural free parameters, or None when -H is not positive definite.
 
-    ``keep`` (a boolean mask over the coordinates of ``u``) treats the others as known: their
-    rows are zero and the rest is the inverse of the kept block of -H. That is the asymptotic
-    covariance when the others' estimators converge faster than 1/sqrt(n) (order statistics,
-    thresholds), whose error is then negligible at the sqrt(n) scale.
+    ``J A^-1 J'`` with ``A = -hess_u`` (an information matrix in ``u``), or the sandwich
+    ``J A^-1 B A^-1 J'`` with ``B = meat_u``. ``keep`` (a boolean mask over the coordinates of
+    ``u``) treats the others as known: their rows are zero and the rest is computed from the
+    kept blocks. That is the asymptotic covariance when the others' estimators converge faster
+    than 1/sqrt(n) (order statistics, thresholds), whose error is then negligible at the
+    sqrt(n) scale.
     """
     info = -np.asarray(hess_u)
     keep = np.ones(info.shape[0], dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     cov_u = np.zeros_like(info)
     if keep.any():
+        block = np.ix_(keep, keep)
         try:
-            chol = np.linalg.cholesky(info[np.ix_(keep, keep)])
+            chol = np.linalg.cholesky(info[block])
         except np.linalg.LinAlgError:
             return None
         inv_chol = np.linalg.solve(chol, np.eye(chol.shape[0]))
-        cov_u[np.ix_(keep, keep)] = inv_chol.T @ inv_chol
+        inv = inv_chol.T @ inv_chol
+        cov_u[block] = inv if meat_u is None else inv @ np.asarray(meat_u)[block] @ inv
     cov = jac @ cov_u @ jac.T
     return 0.5 * (cov + cov.T)
 

@@ -83,6 +83,13 @@ def chunk_derivs(u, fixed, x, w, model, layout):
 
 
 @partial(jax.jit, static_argnames=("model", "layout"))
+def chunk_scores(u, fixed, x, w, model, layout):
+    """Per-observation scores d log p(x_i) / du, weighted: an (m, k) array (forward mode: k is
+    small, m is a chunk)."""
+    return jax.jacfwd(lambda v: w * model.logpdf(x, layout.unpack(v, fixed)))(u)
+
+
+@partial(jax.jit, static_argnames=("model", "layout"))
 def stats_derivs(u, fixed, stats, model, layout):
     return _derivs(lambda v: model.loglik_stats(stats, layout.unpack(v, fixed)), u)
 
@@ -146,6 +153,15 @@ class Objective:
 
         totals = parallel_map(summed, split(self.chunks.parts))
         return tuple(np.sum([t[i] for t in totals], axis=0) for i in range(3))
+
+    def scores(self, u: np.ndarray) -> np.ndarray:
+        """Per-observation scores in ``u`` coordinates, an (n, k) numpy array: the raw material of
+        the OPG, sandwich and cluster covariances and of the bootstrap's influence values."""
+        u = np.asarray(u, dtype=np.float64)
+        parts = [np.asarray(chunk_scores(u, self.fixed, x, w, self.model, self.layout))
+                 for x, w in self.chunks.parts]
+        out = np.concatenate(parts, axis=0) if parts else np.zeros((0, u.size))
+        return out[: self.n].reshape(self.n, u.size)
 
     def natural(self, u: np.ndarray) -> tuple[dict, np.ndarray]:
         """({name: natural value} of the free parameters, d(natural flat)/du) at u."""
