@@ -1,4 +1,5 @@
-"""Likelihood ratio, Wald and score tests and AIC tables, against R, scipy and closed forms.
+"""Likelihood ratio, Wald and score tests (_inference/testing) and AIC tables
+(_inference/comparison), against R, scipy and closed forms.
 
 R values are printed by tests/reference/testing.R (output beside it, testing.out), run with
 R 4.2.2 Patched (2022-11-10 r83330), MASS 7.3-58.2, fitdistrplus 1.1-8, pscl 1.5.5, car 3.1-1.
@@ -15,10 +16,10 @@ from scipy import stats
 
 import mlekit as mk
 from conftest import shared_csv
-from mlekit._inference import testing
+from mlekit._inference import comparison, testing
+from mlekit._inference.comparison import compare
 from mlekit._inference.testing import (
     chi_bar_components,
-    compare,
     describe,
     lr_test,
     mixture_sf,
@@ -352,6 +353,7 @@ def test_compare_notes_and_refusals(beef, counts, groundbeef):
         compare()
 
 
-def test_docstring_examples():
-    result = doctest.testmod(testing)
+@pytest.mark.parametrize("module", [testing, comparison])
+def test_docstring_examples(module):
+    result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
