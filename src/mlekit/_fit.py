@@ -15,8 +15,7 @@ from ._inference.context import FitContext
 from ._inference.covariances import check_kind
 from ._model import Model
 from ._optimize import Layout, Objective, Status, maximize
-from ._params import split_flat
-from ._result import Fit, _plain
+from ._result import Fit, _plain, _readonly, _se_of
 
 #: start values are computed from a strided subsample of at most this many observations
 START_SAMPLE = 1 << 15
@@ -221,11 +220,7 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=()) -> Fit:
     cov = None
     if result.status is not Status.NONFINITE:
         cov = context.natural_cov(-result.hess)
-    if cov is None:
-        se = dict.fromkeys(names)
-    else:
-        se = split_flat(np.sqrt(np.maximum(np.diag(cov), 0.0)), names, [shapes[n] for n in names])
-        se.update(dict.fromkeys(nonregular))
+    se = _se_of(cov, names, shapes, nonregular)
     converged = result.status is Status.CONVERGED
     message = result.message
     if run.closed_form and converged and result.iterations == 0:
@@ -261,9 +256,3 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=()) -> Fit:
         _shapes=shapes,
         _context=context,
     )
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=float)
-    a.setflags(write=False)
-    return a

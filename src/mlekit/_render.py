@@ -5,6 +5,11 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
+
+from ._errors import ModelError
+from ._inference.covariances import LABELS
+
 
 def decimals_for(se: float) -> int | None:
     """Decimal places that show two significant digits of the standard error."""
@@ -23,46 +28,68 @@ def fmt(value: float, places: int | None) -> str:
     return f"{value:.{places}f}"
 
 
-def rows(fit, level: float = 0.95) -> list[tuple[str, str, str, str]]:
-    """(name, estimate, se, interval) strings for every parameter, free and fixed."""
-    ci = fit._flat_ci(level)
+def rows(fit, level: float = 0.95, ci: str = "wald", crlb: bool = False,
+         ci_options: dict | None = None) -> tuple[list[tuple[str, ...]], tuple[str, ...], list]:
+    """(rows of strings for every parameter, free and fixed; the header; notes under the table).
+
+    Each row: name, estimate, se, [CRLB sd,] interval."""
+    intervals, label, notes = fit._flat_ci(level, ci, **(ci_options or {}))
+    bound = {}
+    if crlb:
+        try:
+            sd = np.sqrt(np.maximum(np.diag(fit.crlb()), 0.0))
+            bound = dict(zip(fit._flat_labels(), sd, strict=True))
+        except ModelError as err:
+            notes.append(f"Cramer-Rao bound: {err}")
+    head = ("parameter", "estimate", "std.error", *(("CRLB sd",) if crlb else ()),
+            f"{level:.0%} interval ({label.replace('wald', 'Wald')})")
     out = []
-    for label, value in fit._flat_params().items():
-        if label in fit._fixed_labels():
-            out.append((label, f"{value:.6g}", "fixed", ""))
+    for name, value in fit._flat_params().items():
+        extra = ("",) if crlb else ()
+        if name in fit._fixed_labels():
+            out.append((name, f"{value:.6g}", "fixed", *extra, ""))
             continue
-        se = fit._flat_se().get(label)
+        se = fit._flat_se().get(name)
+        places = decimals_for(se) if se is not None else None
+        if crlb:
+            extra = (fmt(bound[name], places) if name in bound else "n/a",)
+        ci_text = "n/a"
+        if name in intervals:
+            lo, hi = intervals[name]
+            ci_text = f"({fmt(lo, places)}, {fmt(hi, places)})"
         if se is None:
-            out.append((label, f"{value:.6g}", "n/a", "n/a"))
+            out.append((name, f"{value:.6g}", "n/a", *extra, ci_text))
             continue
-        places = decimals_for(se)
-        lo, hi = ci[label]
-        out.append((label, fmt(value, places), fmt(se, None if places is None else places),
-                    f"({fmt(lo, places)}, {fmt(hi, places)})"))
-    return out
+        out.append((name, fmt(value, places), fmt(se, places), *extra, ci_text))
+    return out, head, notes
 
 
 def header(fit) -> list[str]:
     status = "yes" if fit.converged else "NO"
+    cov = f"standard errors: {LABELS.get(fit.cov_kind, fit.cov_kind)}"
     return [
         f"Maximum likelihood fit: {fit.model_name}",
         f"n = {fit.n}   k = {fit.k}   log-likelihood = {fit.loglik:.6g}   "
         f"AIC = {fit.aic:.6g}   BIC = {fit.bic:.6g}",
         f"converged: {status} ({fit.iterations} iterations; {fit.message})",
+        cov + (f" ({fit.cov_note})" if fit.cov_note else ""),
     ]
 
 
-def text(fit, level: float = 0.95) -> str:
-    head = ("parameter", "estimate", "std.error", f"{level:.0%} interval (Wald)")
-    body = rows(fit, level)
-    widths = [max(len(r[i]) for r in [head, *body]) for i in range(4)]
+def text(fit, level: float = 0.95, ci: str = "wald", crlb: bool = False,
+         ci_options: dict | None = None) -> str:
+    body, head, notes = rows(fit, level, ci, crlb, ci_options)
+    m = len(head)
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(m)]
     line = lambda r: "  ".join(  # noqa: E731
-        r[0].ljust(widths[0]) if i == 0 else r[i].rjust(widths[i]) for i in range(4)
+        r[0].ljust(widths[0]) if i == 0 else r[i].rjust(widths[i]) for i in range(m)
     ).rstrip()
     out = header(fit) + ["", line(head), line(tuple("-" * w for w in widths))]
     out += [line(r) for r in body]
     if fit.cov is None:
-        out.append("standard errors: not available (the observed information is singular)")
+        out.append(f"standard errors: not available (the {fit.cov_kind} information is "
+                   "singular)")
+    out += [f"note: {n}" for n in notes]
     for d in fit.diagnostics:
         out += ["", f"[{d.severity}] {d.code}: {d.message}", f"  remedy: {d.remedy}"]
     return "\n".join(out)
@@ -70,12 +97,13 @@ def text(fit, level: float = 0.95) -> str:
 
 def to_html(fit, level: float = 0.95) -> str:
     e = html.escape
-    head = "".join(f"<th>{e(h)}</th>" for h in
-                   ("parameter", "estimate", "std.error", f"{level:.0%} interval (Wald)"))
-    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
-                   for r in rows(fit, level))
+    body, head, notes = rows(fit, level)
+    head_html = "".join(f"<th>{e(h)}</th>" for h in head)
+    body_html = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                        for r in body)
     lines = "".join(f"<div>{e(s)}</div>" for s in header(fit))
     diags = "".join(f"<div><b>[{e(d.severity)}] {e(d.code)}</b>: {e(d.message)}. "
                     f"<i>{e(d.remedy)}</i></div>" for d in fit.diagnostics)
-    return (f'<div class="mlekit-fit">{lines}<table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>{diags}</div>")
+    note_html = "".join(f"<div>note: {e(n)}</div>" for n in notes)
+    return (f'<div class="mlekit-fit">{lines}<table><thead><tr>{head_html}</tr></thead>'
+            f"<tbody>{body_html}</tbody></table>{note_html}{diags}</div>")

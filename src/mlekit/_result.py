@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,10 +12,8 @@ import numpy as np
 from . import _render
 from ._diagnostics import Diagnostic
 from ._errors import ModelError
-from ._inference import Estimate, delta_method, wald_interval
+from ._inference import Estimate, delta_method
 from ._params import split_flat
-
-CI_METHODS = ("wald",)
 
 
 def _flatten(values: Mapping) -> dict:
@@ -28,6 +27,22 @@ def _flatten(values: Mapping) -> dict:
             for index in np.ndindex(arr.shape):
                 out[f"{name}[{','.join(map(str, index))}]"] = float(arr[index])
     return out
+
+
+def _se_of(cov, names, shapes, nonregular) -> dict:
+    """Standard errors {name: value} from a covariance over ``names``; None where there is
+    none (a singular information, or a non-regular parameter)."""
+    if cov is None:
+        return dict.fromkeys(names)
+    se = split_flat(np.sqrt(np.maximum(np.diag(cov), 0.0)), names, [shapes[n] for n in names])
+    se.update(dict.fromkeys(nonregular))
+    return se
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=float)
+    a.setflags(write=False)
+    return a
 
 
 def _plain(value):
@@ -94,37 +109,137 @@ class Fit:
         """-2 loglik + k log n."""
         return -2.0 * self.loglik + self.k * math.log(self.n)
 
-    # -- intervals and derived quantities ---------------------------------------------------
-    def conf_int(self, level: float = 0.95, method: str = "wald") -> dict:
-        """Confidence intervals ``{name: (lo, hi)}`` for the free parameters.
+    # -- covariances -------------------------------------------------------------------------
+    def cov_as(self, kind: str, *, groups=None, seed: int = 0) -> Fit:
+        r"""The same fit with ``se``, ``cov`` and Wald intervals from another covariance.
 
-        ``method="wald"``: estimate -/+ z * se, from the observed information.
+        Parameters
+        ----------
+        kind : {"observed", "expected", "opg", "robust", "cluster"}
+            ``observed`` :math:`(-H)^{-1}` (the default of a fit); ``expected``
+            :math:`(n I(\theta))^{-1}` with the Fisher information of one observation (closed
+            form, exact sum over a discrete support, or Monte Carlo with its error in
+            ``cov_note``); ``opg`` :math:`(\sum_i s_i s_i')^{-1}`; ``robust`` the sandwich
+            :math:`H^{-1} (\sum_i s_i s_i') H^{-1}` (Huber-White, HC0: valid when the model is
+            misspecified); ``cluster`` the sandwich with scores summed within ``groups``.
+        groups : array-like, optional
+            One cluster label per observation (``kind="cluster"`` only).
+        seed : int
+            Seed of the Monte Carlo draws (``kind="expected"`` without a closed form).
+
+        Examples
+        --------
+        >>> import mlekit as mk
+        >>> fit = mk.fit(mk.Exponential(), [0.5, 1.0, 1.5, 4.0])
+        >>> robust = fit.cov_as("robust")
+        >>> robust.cov_kind, round(robust.se["rate"], 4)
+        ('robust', 0.2198)
         """
-        if not 0 < level < 1:
-            raise ModelError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95.")
-        if method not in CI_METHODS:
-            raise ModelError(
-                f"method={method!r} is not an interval method here; use one of {CI_METHODS}."
-            )
-        out = {}
-        for name in self.param_names:
-            se = self.se.get(name)
-            if se is None:
-                why = ("its estimator is non-regular (an order statistic or threshold)"
-                       if any(d.code == "nonregular" for d in self.diagnostics) else
-                       "the observed information is singular")
-                raise ModelError(
-                    f"no Wald interval for {name!r}: {why} (see fit.diagnostics)."
-                )
-            lo, hi = wald_interval(np.asarray(self.params[name]), np.asarray(se), level)
-            out[name] = (_plain(lo), _plain(hi))
-        return out
+        from ._inference.covariances import covariance_of
 
-    def transform(self, fun: Callable[[dict], object], level: float = 0.95) -> Estimate:
-        """The MLE of g(theta) — g(theta-hat), by invariance — with its delta-method SE.
+        if self._context is None:
+            raise ModelError("this fit carries no data to compute another covariance from.")
+        cov, note = covariance_of(self._context, kind, groups, seed)
+        ctx = self._context
+        se = _se_of(cov, ctx.names, ctx.shapes, ctx.nonregular)
+        return dataclasses.replace(
+            self, cov=None if cov is None else _readonly(cov),
+            se={n: (None if v is None else _plain(v)) for n, v in se.items()},
+            cov_kind=kind, cov_note=note)
+
+    def crlb(self, *, seed: int = 0) -> np.ndarray:
+        r"""The Cramer-Rao lower bound: the inverse expected information
+        :math:`(n I(\theta))^{-1}` at the estimate, over ``param_names``.
+
+        No unbiased estimator of theta has a covariance below it (in the positive semidefinite
+        order); the MLE attains it asymptotically. ``summary(crlb=True)`` shows its square root
+        beside the standard errors.
+
+        Examples
+        --------
+        >>> import mlekit as mk, numpy as np
+        >>> fit = mk.fit(mk.Normal(), [1.0, 2.0, 4.0, 5.0])
+        >>> bool(np.isclose(fit.crlb()[0, 0], fit.params["sd"] ** 2 / 4))  # sd^2 / n
+        True
+        """
+        if self._context is None:
+            raise ModelError("this fit carries no data to compute the information from.")
+        from ._inference.covariances import covariance_of
+
+        cov, _ = covariance_of(self._context, "expected", None, seed)
+        if cov is None:
+            raise ModelError("the expected information is singular here: no Cramer-Rao bound.")
+        return _readonly(cov)
+
+    # -- intervals and derived quantities ---------------------------------------------------
+    def conf_int(self, level: float = 0.95, method: str = "wald", *, scale: str = "natural",
+                 bootstrap: str = "nonparametric", interval: str = "percentile",
+                 replicates: int = 999, seed: int | None = None, progress=None) -> dict:
+        r"""Confidence intervals ``{name: (lo, hi)}`` for the estimated parameters.
+
+        Each value is a :class:`ConfidenceInterval`: it unpacks as ``lo, hi`` and says its
+        ``method`` and, where an end does not exist, ``note`` / ``lower_open`` / ``upper_open``.
+
+        Parameters
+        ----------
+        level : float
+            Coverage, in (0, 1).
+        method : {"wald", "profile", "bootstrap"}
+            ``wald``: estimate -/+ z se from ``cov`` (of kind ``cov_kind``); ``profile``:
+            :math:`\{\theta_j : 2(\hat\ell - \ell_p(\theta_j)) \le \chi^2_{1,level}\}`
+            with the other parameters maximized out, end points to 1e-8 relative;
+            ``bootstrap``: from refits of resampled data (see :meth:`bootstrap`).
+        scale : {"natural", "unconstrained"}
+            Wald only: ``unconstrained`` builds the interval on the log / logit scale of the
+            parameter's constraint and maps it back, so it stays inside the parameter space.
+        bootstrap, interval, replicates, seed, progress
+            Bootstrap only: ``"nonparametric"`` or ``"parametric"``; ``"percentile"`` or
+            ``"bca"``; the number of replicates; the seed; a callback ``progress(done, total)``.
+
+        Examples
+        --------
+        >>> import mlekit as mk
+        >>> fit = mk.fit(mk.Exponential(), [0.5, 1.0, 1.5, 4.0])
+        >>> lo, hi = fit.conf_int(method="profile")["rate"]
+        >>> round(lo, 4), round(hi, 4)
+        (0.1774, 1.3275)
+        """
+        from ._inference import intervals
+
+        level = intervals.check_level(level)
+        intervals.check_method(method)
+        if method == "bootstrap":
+            sample = self.bootstrap(replicates=replicates, kind=bootstrap, seed=seed,
+                                    progress=progress)
+            return sample.conf_int(level, interval)
+        if method == "profile":
+            return {name: intervals.profile(self, name, level) for name in self.param_names}
+        return {name: intervals.wald(self, name, level, scale) for name in self.param_names}
+
+    def bootstrap(self, replicates: int = 999, kind: str = "nonparametric", *,
+                  seed: int | None = None, progress=None):
+        """Refit ``replicates`` resampled data sets (``kind="nonparametric"``: the observations
+        drawn with replacement; ``"parametric"``: drawn from the fitted model) in vectorized
+        batches; returns a ``BootstrapResult`` (replicate estimates, SEs, bias, percentile and
+        BCa intervals)."""
+        from ._inference.bootstrap import bootstrap
+        from ._inference.intervals import _context_for
+
+        return bootstrap(_context_for(self, "bootstrap"), replicates=replicates, kind=kind,
+                         seed=seed, progress=progress)
+
+    def transform(self, fun: Callable[[dict], object] | str, level: float = 0.95, *,
+                  name: str | None = None, method: str = "wald") -> Estimate:
+        r"""The MLE of g(theta) — g(theta-hat), by invariance — with its delta-method SE.
 
         ``fun`` takes the parameter dict and must be written with ``jax.numpy`` operations
-        (plain arithmetic works as is).
+        (plain arithmetic works as is), or is an arithmetic expression over the parameter names
+        such as ``"shape / rate"`` (parsed, never evaluated as Python). The standard error is
+        :math:`\sqrt{\nabla g' \, \mathrm{Cov} \, \nabla g}` with the gradient by automatic
+        differentiation; a vector g gets the covariance :math:`G \, \mathrm{Cov} \, G'`.
+        ``method="profile"`` gives the profile-likelihood interval of a scalar g (the
+        likelihood maximized subject to g(theta) = psi), which, unlike Wald's, does not depend
+        on how the model is parametrized.
 
         Examples
         --------
@@ -132,11 +247,25 @@ class Fit:
         >>> fit = mk.fit(mk.Exponential(), [1.0, 2.0, 3.0])
         >>> fit.transform(lambda p: 1 / p["rate"]).value  # the mean
         2.0
+        >>> fit.transform("log(2) / rate", name="median").value  # doctest: +ELLIPSIS
+        1.386...
         """
+        from ._inference import intervals
+
+        level = intervals.check_level(level)
+        if method not in ("wald", "profile"):
+            raise ModelError(f"method={method!r}: transform intervals are 'wald' or 'profile'.")
+        label = name if name is not None else (fun if isinstance(fun, str) else "")
+        if isinstance(fun, str):
+            from ._expr import compile_expression
+
+            fun = compile_expression(fun, tuple(self.params))
         if not callable(fun):
-            raise ModelError(f"transform needs a function of the parameter dict; got {fun!r}.")
+            raise ModelError(f"transform needs a function of the parameter dict or an "
+                             f"expression string; got {fun!r}.")
         if self.cov is None:
-            raise ModelError("no delta-method error: the observed information is singular.")
+            raise ModelError(f"no delta-method error: the {self.cov_kind} information is "
+                             "singular (see fit.diagnostics).")
         flat = np.concatenate([np.ravel(self.params[n]) for n in self.param_names])
 
         def unflatten(v):
@@ -149,7 +278,33 @@ class Fit:
                 f"g(theta-hat) = {est.value!r} with standard error {est.se!r} is not finite at "
                 f"the estimates {dict(self.params)}; check g's domain (e.g. log of a negative)."
             )
-        return Estimate(est.value, est.se, level)
+        interval = None
+        if method == "profile":
+            if np.ndim(est.value) != 0:
+                raise ModelError("a profile interval needs a scalar g; transform each element.")
+            from ._inference.profile import profile_interval
+
+            interval = profile_interval(intervals._context_for(self, "profile"), fun, level,
+                                        est.value, est.se)
+        return Estimate(est.value, est.se, level, label, est.cov, interval)
+
+    # -- tests -------------------------------------------------------------------------------
+    def wald_test(self, hypothesis):
+        r"""Wald test of ``hypothesis``: equations over the parameter names such as
+        ``"shape = 1"`` or ``"a - b = 0, c = 2"``, a dict ``{name: value}``, or ``(R, q)`` for
+        :math:`R\theta = q`. :math:`W = h' (G V G')^{-1} h \sim \chi^2_{df}` with ``V`` the
+        fit's covariance (so ``cov_as("robust")`` gives a robust test)."""
+        from ._inference.testing import wald_test
+
+        return wald_test(self, hypothesis)
+
+    def score_test(self, restrictions: Mapping[str, float]):
+        """Rao's score (Lagrange multiplier) test of ``restrictions`` ``{name: value}``: the
+        full model's score at the restricted maximum, weighed by the inverse information;
+        needs only the restricted fit."""
+        from ._inference.testing import score_test
+
+        return score_test(self, restrictions)
 
     # -- flat views (one entry per scalar), for rendering -----------------------------------
     def _flat_params(self) -> dict:
@@ -158,20 +313,46 @@ class Fit:
     def _flat_se(self) -> dict:
         return _flatten({n: self.se[n] for n in self.param_names if self.se.get(n) is not None})
 
+    def _flat_labels(self) -> list:
+        """Labels of the rows of ``cov``: one per scalar of ``param_names``."""
+        return list(_flatten({n: self.params[n] for n in self.param_names}))
+
     def _fixed_labels(self) -> set:
         return {label for label in self._flat_params() if label.split("[")[0] in self.fixed}
 
-    def _flat_ci(self, level: float) -> dict:
-        out = {}
-        for label, se in self._flat_se().items():
-            lo, hi = wald_interval(self._flat_params()[label], se, level)
-            out[label] = (lo, hi)
-        return out
+    def _flat_ci(self, level: float, method: str = "wald", **options) -> tuple[dict, str, list]:
+        """({label: (lo, hi)}, the method's label, notes) for the table: parameters without an
+        interval of this kind (no standard error, presolved) are left out, not raised on."""
+        from ._inference import intervals
+
+        if method == "bootstrap":
+            cis = self.conf_int(level, "bootstrap", **options)
+        else:
+            intervals.check_method(method)
+            cis = {}
+            for name in self.param_names:
+                try:
+                    cis[name] = (intervals.profile(self, name, level) if method == "profile"
+                                 else intervals.wald(self, name, level,
+                                                     options.get("scale", "natural")))
+                except ModelError:
+                    continue
+        flat_lo = _flatten({n: c[0] for n, c in cis.items()})
+        flat_hi = _flatten({n: c[1] for n, c in cis.items()})
+        labels = sorted({c.method for c in cis.values()})
+        notes = [f"{n}: {c.note}" for n, c in cis.items() if c.note]
+        return ({k: (flat_lo[k], flat_hi[k]) for k in flat_lo},
+                " / ".join(labels) if labels else method, notes)
 
     # -- rendering and export --------------------------------------------------------------
-    def summary(self, level: float = 0.95) -> str:
-        """The table a person reads: estimates, SEs and intervals rounded to the uncertainty."""
-        return _render.text(self, level)
+    def summary(self, level: float = 0.95, ci: str = "wald", *, crlb: bool = False,
+                **ci_options) -> str:
+        """The table a person reads: estimates, SEs and intervals rounded to the uncertainty.
+
+        ``ci`` chooses the intervals shown (``"wald"``, ``"profile"``, ``"bootstrap"``, with
+        :meth:`conf_int`'s options); ``crlb=True`` adds the Cramer-Rao bound's standard
+        deviations beside the standard errors."""
+        return _render.text(self, level, ci, crlb, ci_options)
 
     def __str__(self):
         return self.summary()
@@ -207,4 +388,6 @@ class Fit:
             "message": self.message,
             "iterations": int(self.iterations),
             "diagnostics": [d.to_dict() for d in self.diagnostics],
+            "cov_kind": self.cov_kind,
+            "cov_note": self.cov_note,
         }

@@ -10,7 +10,7 @@ covers constrained vectors (a simplex), whose natural information matrix is sing
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 
 import numpy as np
@@ -26,20 +26,28 @@ class Estimate:
     """A derived quantity g(theta-hat) with its delta-method standard error.
 
     By invariance the MLE of g(theta) is g(theta-hat); its standard error is
-    ``sqrt(grad g' Cov grad g)``.
+    ``sqrt(grad g' Cov grad g)`` (a covariance ``G Cov G'`` for vector g, in ``cov``).
+    ``conf_int`` is the Wald interval ``value -/+ z se`` unless another interval was computed
+    (``fit.transform(g, method="profile")``), which is then kept in ``interval``.
     """
 
     value: float | np.ndarray
     se: float | np.ndarray
     level: float = 0.95
+    name: str = ""
+    cov: np.ndarray | None = field(default=None, repr=False, compare=False)
+    interval: tuple | None = field(default=None, compare=False)
 
     @property
     def conf_int(self) -> tuple:
+        if self.interval is not None:
+            return self.interval
         z = _z(self.level)
         return (self.value - z * self.se, self.value + z * self.se)
 
     def __repr__(self):
-        return f"Estimate(value={self.value!r}, se={self.se!r})"
+        label = f"name={self.name!r}, " if self.name else ""
+        return f"Estimate({label}value={self.value!r}, se={self.se!r})"
 
 
 def covariance(hess_u: np.ndarray, jac: np.ndarray, keep: np.ndarray | None = None,
@@ -87,8 +95,8 @@ def delta_method(fun: Callable, theta_flat: np.ndarray, cov: np.ndarray,
     flat = jnp.asarray(theta_flat, dtype=jnp.float64)
     value = np.asarray(g(flat))
     jac = np.asarray(jax.jacfwd(g)(flat)).reshape(value.size, -1)
-    var = np.einsum("ij,jk,ik->i", jac, cov, jac)
-    se = np.sqrt(np.maximum(var, 0.0))
+    cov_g = jac @ cov @ jac.T
+    se = np.sqrt(np.maximum(np.diag(cov_g), 0.0))
     if value.ndim == 0:
-        return Estimate(float(value), float(se[0]))
-    return Estimate(value, se.reshape(value.shape))
+        return Estimate(float(value), float(se[0]), cov=cov_g)
+    return Estimate(value, se.reshape(value.shape), cov=cov_g)

@@ -1,7 +1,11 @@
-"""Confidence intervals as values that say how they were made."""
+"""Confidence intervals as values that say how they were made, and the Wald and profile
+intervals of a fit's parameters."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from .._errors import ModelError
 from .fisher import _z
 
 
@@ -54,3 +58,103 @@ def chi2_1_quantile(level: float) -> float:
     """The chi-square(1) quantile at ``level``: z_{(1+level)/2}^2."""
     return _z(level) ** 2
 
+
+
+METHODS = ("wald", "profile", "bootstrap")
+SCALES = ("natural", "unconstrained")
+
+
+def check_level(level) -> float:
+    if not (isinstance(level, int | float) and 0 < level < 1):
+        raise ModelError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95.")
+    return float(level)
+
+
+def check_method(method) -> str:
+    if method not in METHODS:
+        raise ModelError(f"method={method!r} is not an interval method; use one of {METHODS}.")
+    return method
+
+
+def wald(fit, name: str, level: float, scale: str = "natural") -> ConfidenceInterval:
+    """estimate -/+ z se; with ``scale="unconstrained"`` built on the scale the parameter's
+    constraint maps from (log for positive, logit for (0, 1)) and mapped back, so it stays inside
+    the parameter space. Vector parameters whose map is not elementwise (simplex, covariance
+    matrices) and presolved parameters stay on the natural scale, and the label says so."""
+    if scale not in SCALES:
+        raise ModelError(f"scale={scale!r} is not a Wald scale; use one of {SCALES}.")
+    value, se = np.asarray(fit.params[name], dtype=float), fit.se.get(name)
+    if se is None:
+        raise ModelError(f"no Wald interval for {name!r}: {_no_se_reason(fit)}; use "
+                         "method='bootstrap' (or 'profile' for a regular parameter).")
+    se = np.asarray(se, dtype=float)
+    z = _z(level)
+    ctx = fit._context
+    constraint = ctx.model.params[name].constraint if ctx is not None else None
+    slope = None if constraint is None or name in ctx.presolved else constraint.slope(value)
+    if scale == "natural" or slope is None or not constraint.scale:
+        # the identity map (a real parameter) has one scale; the others stay natural and say so
+        kept = scale == "unconstrained" and (
+            constraint is None or slope is None or name in ctx.presolved)
+        label = "wald (natural scale)" if kept else "wald"
+        return ConfidenceInterval(_plain(value - z * se), _plain(value + z * se), label)
+    u = constraint.inverse(value)
+    with np.errstate(divide="ignore"):
+        se_u = se / np.abs(slope)
+    ends = [np.asarray(constraint.forward(u + sign * z * se_u), dtype=float) for sign in (-1, 1)]
+    lo, hi = np.minimum(*ends), np.maximum(*ends)
+    return ConfidenceInterval(_plain(lo), _plain(hi), f"wald ({constraint.scale} scale)")
+
+
+def _no_se_reason(fit) -> str:
+    if any(d.code == "nonregular" for d in fit.diagnostics):
+        return "its estimator is non-regular (an order statistic or threshold)"
+    return f"the {fit.cov_kind} information is singular"
+
+
+def profile(fit, name: str, level: float) -> ConfidenceInterval:
+    """The profile-likelihood interval of each element of parameter ``name``."""
+    from .profile import profile_interval
+
+    ctx = _context_for(fit, "profile")
+    if name in ctx.presolved:
+        raise ModelError(
+            f"no profile interval for {name!r}: it is estimated from the data before the "
+            "likelihood is maximized (an order statistic or a median), where the likelihood is "
+            "not smooth; use method='bootstrap'.")
+    value = np.asarray(fit.params[name], dtype=float)
+    se = fit.se.get(name)
+    se = None if se is None else np.asarray(se, dtype=float)
+    bounds = ctx.model.params[name].constraint.bounds()
+    if value.ndim == 0:
+        return profile_interval(ctx, lambda p: p[name], level, float(value),
+                                None if se is None else float(se), bounds)
+    pieces = [profile_interval(ctx, lambda p, i=i: p[name][i], level, float(value[i]),
+                               None if se is None else float(se[i]), bounds)
+              for i in np.ndindex(value.shape)]
+    lo = np.array([c[0] for c in pieces]).reshape(value.shape)
+    hi = np.array([c[1] for c in pieces]).reshape(value.shape)
+    note = "; ".join(f"[{i}] {c.note}" for i, c in zip(np.ndindex(value.shape), pieces,
+                                                       strict=True) if c.note)
+    return ConfidenceInterval(_plain(lo), _plain(hi), "profile", note,
+                              any(c.lower_open for c in pieces), any(c.upper_open for c in pieces))
+
+
+def _context_for(fit, method: str):
+    ctx = fit._context
+    if ctx is None:
+        raise ModelError(f"this fit carries no data to compute {method} intervals from.")
+    if not fit.converged:
+        raise ModelError(
+            f"no {method} interval: the fit did not converge ({fit.message}); it is measured "
+            "from the maximum, so fix the fit first (see fit.diagnostics).")
+    return ctx
+
+
+def _plain(value):
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        return float(arr)
+    arr = arr.copy()
+    arr.setflags(write=False)
+    return arr
