@@ -342,9 +342,10 @@ def profile_interval(ctx: FitContext, g: Callable, level: float, estimate: float
     center = profiler.center
     _check_estimate(estimate, center.psi)
     chi2 = chi2_1_quantile(level)
-    step = _step(estimate, se, center)
-    lo = _side(profiler, -1, chi2, step, bounds[0], name)
-    hi = _side(profiler, +1, chi2, step, bounds[1], name)
+    step = math.sqrt(chi2) * _step(estimate, se, center)  # first try: the Wald end
+    with np.errstate(all="ignore"):  # non-finite values far out are failed solves, handled
+        lo = _side(profiler, -1, chi2, step, bounds[0], name)
+        hi = _side(profiler, +1, chi2, step, bounds[1], name)
     note = "; ".join(end.note for end in (lo, hi) if end.note)
     return ConfidenceInterval(lo.value, hi.value, method="profile", note=note,
                               lower_open=lo.open, upper_open=hi.open)
@@ -373,7 +374,8 @@ def profile_loglik(ctx: FitContext, g: Callable, psis, se: float | None = None) 
         here = [i for i in np.argsort(side * flat) if side * (flat[i] - profiler.center.psi) >= 0]
         last = profiler.center
         for i in here:
-            point = profiler.reach(float(flat[i]), last) if np.isfinite(flat[i]) else None
+            with np.errstate(all="ignore"):
+                point = profiler.reach(float(flat[i]), last) if np.isfinite(flat[i]) else None
             if point is not None:
                 out.flat[i], last = point.loglik, point
     return out
@@ -391,8 +393,9 @@ def _check_estimate(estimate, value) -> None:
 
 def _side(profiler: _Profiler, side: int, chi2: float, step: float, bound: float,
           name: str) -> _End:
-    """Step out from the estimate (doubling, halving the distance to a bound once a step would
-    reach it) until the deviance passes chi2, then solve for the crossing."""
+    """Step out from the estimate (first to the Wald end, then doubling the offset, halving the
+    distance to a bound once a step would reach it) until the deviance passes chi2, then solve
+    for the crossing."""
     prev, offset = profiler.center, step
     for _ in range(MAX_EXPANSIONS):
         psi = profiler.center.psi + side * offset
@@ -421,7 +424,7 @@ def _crossing(profiler: _Profiler, inside: _Point, outside: _Point, chi2: float)
 
     tol = ROOT_TOL * max(abs(inside.psi), abs(outside.psi - inside.psi))
     lo, hi = inside, outside
-    best, last_h = outside, math.inf
+    best, last_h = min((inside, outside), key=lambda p: abs(h(p))), math.inf
     for _ in range(MAX_ROOT_ITER):
         gap = h(best)
         if gap == 0:
