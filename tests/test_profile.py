@@ -200,6 +200,16 @@ def test_open_lower_side_returns_the_bound():
     assert_rel(ci.upper, upper, 1e-7)
 
 
+def test_a_higher_point_on_the_profile_is_reported():
+    """Cauchy location with the scale fixed: a start at -1.5 finds the local maximum near -1.3;
+    walking the profile passes the higher one near 1.5, within 1.92 of it."""
+    x = np.array([-1.5, 1.5, 1.6])
+    fit = mk.fit(mk.Cauchy(), x, fixed={"scale": 0.5}, start={"location": -1.5})
+    assert fit.params["location"] < 0
+    ci = interval(fit, Element("location"), bounds=(-INF, INF), name="location")
+    assert "local maximum" in ci.note and "location = " in ci.note
+
+
 # -- vector parameters and transforms ----------------------------------------------------------
 
 def test_categorical_element_is_the_binomial_profile():

@@ -49,6 +49,8 @@ RHO = 1e4
 #: l_p after the first-order correction is ~C_TOL^2 / 2
 C_TOL = 1e-6
 MAX_OUTER = 12
+#: Newton iterations per inner maximization, at least (the fit's own cap, where larger)
+MIN_MAXITER = 50
 #: steps out from the estimate (doubling) before a side is declared unbounded by the data
 MAX_EXPANSIONS = 60
 #: halvings of a step whose constrained maximization failed, before giving up on that side
@@ -127,6 +129,7 @@ class _Profiler:
                 "stationary there; its profile likelihood has no regular interval."
             )
         self.loglik_hat = float(ll)
+        self.higher: _Point | None = None  # a point above the fit's maximum, if one turns up
         fallback = se**2 if se is not None and np.isfinite(se) and se > 0 else 1.0
         self.center = _Point(float(value), u, 0.0, float(ll),
                              *_sensitivity(hess, grad_g, fallback))
@@ -200,7 +203,8 @@ class _Profiler:
         """Newton maximizations of F, multiplier updates between them."""
         mu, last, tol = RHO / var, np.inf, C_TOL * math.sqrt(var)
         for _ in range(MAX_OUTER):
-            result = maximize(self._penalized(psi, lam, mu), u, maxiter=self.ctx.maxiter)
+            result = maximize(self._penalized(psi, lam, mu), u,
+                              maxiter=max(self.ctx.maxiter, MIN_MAXITER))
             if result.status is not Status.CONVERGED:
                 return None
             u = result.u
@@ -232,8 +236,12 @@ class _Profiler:
         c = value - psi
         if not (np.isfinite(ll) and np.isfinite(slope) and abs(c) <= C_TOL * math.sqrt(var)):
             return None
-        return _Point(psi, u, float(slope), float(ll - slope * c),
-                      *_sensitivity(hess - slope * hess_g, a, var))
+        point = _Point(psi, u, float(slope), float(ll - slope * c),
+                       *_sensitivity(hess - slope * hess_g, a, var))
+        if point.loglik > self.loglik_hat + 1e-9 * max(1.0, abs(self.loglik_hat)):
+            if self.higher is None or point.loglik > self.higher.loglik:
+                self.higher = point
+        return point
 
     def reach(self, psi: float, start: _Point, depth: int = 0) -> _Point | None:
         """``solve``, retried through the midpoint when the direct step fails."""
@@ -346,7 +354,10 @@ def profile_interval(ctx: FitContext, g: Callable, level: float, estimate: float
     with np.errstate(all="ignore"):  # non-finite values far out are failed solves, handled
         lo = _side(profiler, -1, chi2, step, bounds[0], name)
         hi = _side(profiler, +1, chi2, step, bounds[1], name)
-    note = "; ".join(end.note for end in (lo, hi) if end.note)
+    notes = [end.note for end in (lo, hi) if end.note]
+    if profiler.higher is not None:
+        notes.append(_higher_note(profiler, name))
+    note = "; ".join(notes)
     return ConfidenceInterval(lo.value, hi.value, method="profile", note=note,
                               lower_open=lo.open, upper_open=hi.open)
 
@@ -466,3 +477,10 @@ def _failed(side, bound, last, psi, chi2, name) -> _End:
         f"its maximum out to {name} = {last.psi:.6g}, and no constrained maximum was found at "
         f"{psi:.6g} (the log-likelihood is not finite there, has no maximum with {name} held, "
         f"or is too flat to resolve in float64); the interval is left open on that side"))
+
+
+def _higher_note(profiler: _Profiler, name: str) -> str:
+    point = profiler.higher
+    return (f"the profile reached a log-likelihood {point.loglik - profiler.loglik_hat:.3g} "
+            f"above the fit's at {name} = {point.psi:.6g}: the fit is a local maximum, and this "
+            "interval is around it; refit from a start near there")
