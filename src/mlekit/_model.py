@@ -184,6 +184,11 @@ class Model:
         computed treating them as known). By default the boundary parameters."""
         return self.boundary
 
+    def sample(self, params: Mapping[str, np.ndarray], size: int, rng=None) -> np.ndarray:
+        """``size`` independent draws at ``params`` (numpy): needed by the parametric bootstrap
+        and the Monte Carlo expected information. Families define it; user models may."""
+        raise NotImplementedError(f"{self.name} defines no sampler")
+
     def expected_information(self, params: Mapping[str, np.ndarray]) -> np.ndarray | None:
         """The Fisher information of one observation in natural units, over all declared
         parameters flattened in declaration order, where it has a closed form; else None (the

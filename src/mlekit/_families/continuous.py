@@ -428,6 +428,17 @@ class StudentT(Family):
     def logsf(self, x, p):
         return log_student_t_cdf_sf((x - p["location"]) / p["scale"], p["df"])[1]
 
+    def expected_information(self, p):
+        # Lange, Little & Taylor (1989), JASA 84, eq. (A.1)-(A.3): location is orthogonal to
+        # (scale, df)
+        from scipy.special import polygamma
+
+        s, v = float(p["scale"]), float(p["df"])
+        dd = 0.25 * float(polygamma(1, v / 2) - polygamma(1, (v + 1) / 2)) - (v + 5) / (
+            2 * v * (v + 1) * (v + 3))
+        ss, sd = 2 * v / ((v + 3) * s * s), -2 / ((v + 1) * (v + 3) * s)
+        return np.array([[(v + 1) / ((v + 3) * s * s), 0, 0], [0, ss, sd], [0, sd, dd]])
+
     def mean(self, p):
         return jnp.where(p["df"] > 1, p["location"], jnp.nan)
 

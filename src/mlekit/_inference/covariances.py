@@ -33,8 +33,9 @@ LABELS = {
     "cluster": "cluster-robust sandwich (CR0)",
 }
 
-#: Monte Carlo draws for the expected information: batches of one compiled chunk shape
-MC_BATCHES, MC_BATCH = 8, 1 << 16
+#: Monte Carlo draws for the expected information: batches of one compiled chunk shape (the
+#: shape of the round-trip fits at n = 20,000, so tests and users share its compiled program)
+MC_BATCHES, MC_BATCH = 8, 1 << 15
 #: a discrete support is summed to where the remaining mass is below exp(-40) ~ 4e-18
 TAIL_LOG_MASS = -40.0
 MAX_SUPPORT = 1 << 22
