@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 
 import mlekit
-from mlekit import _families, _fit, _model, _result
+from mlekit import _expr, _families, _fit, _model, _result
+from mlekit._inference import comparison, profile, testing
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-MODULES = [*_families._MODULES, _families, _fit, _model, _result]
+MODULES = [*_families._MODULES, _families, _fit, _model, _result, _expr, comparison, testing,
+           profile]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=[m.__name__ for m in MODULES])

@@ -1,6 +1,5 @@
 """The expression parser: numpy's values for the accepted grammar, ModelError for the rest."""
 
-import doctest
 import math
 
 import jax
@@ -11,7 +10,6 @@ from hypothesis import strategies as st
 from scipy import special, stats
 
 import mlekit
-from mlekit import _expr
 from mlekit._expr import compile_equations, compile_expression
 
 NAMES = ["a", "b", "c", "probs"]
@@ -218,8 +216,3 @@ def test_random_trees_equal_direct_computation(tree):
     text, expected = tree
     value = np.asarray(compile_expression(text, LEAF_NAMES)(VALUES))
     np.testing.assert_array_equal(value, expected)
-
-
-def test_docstring_examples():
-    result = doctest.testmod(_expr)
-    assert result.attempted > 0 and result.failed == 0

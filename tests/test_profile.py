@@ -1,7 +1,6 @@
 """Profile-likelihood intervals: exact closed-form profiles, bbmle on groundbeef, invariance under
 reparametrization, open ends, vector-parameter elements and transforms."""
 
-import doctest
 import math
 from statistics import NormalDist
 
@@ -13,7 +12,6 @@ from scipy.special import digamma, gammaln
 from scipy.stats import chi2
 
 import mlekit as mk
-from mlekit._inference import profile
 from mlekit._inference.profile import Element, profile_interval, profile_loglik
 
 INF = math.inf
@@ -257,8 +255,3 @@ def test_bad_g_raises_model_error(gamma_fit):
         profile_interval(ctx, Element("shape"), 0.95, shape + 1.0, se)
     with pytest.raises(mk.ModelError, match="level"):
         profile_interval(ctx, Element("shape"), 1.5, shape, se)
-
-
-def test_docstring_examples():
-    result = doctest.testmod(profile, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

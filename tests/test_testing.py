@@ -6,7 +6,6 @@ R 4.2.2 Patched (2022-11-10 r83330), MASS 7.3-58.2, fitdistrplus 1.1-8, pscl 1.5
 """
 
 import dataclasses
-import doctest
 import json
 import math
 
@@ -16,7 +15,6 @@ from scipy import stats
 
 import mlekit as mk
 from conftest import shared_csv
-from mlekit._inference import comparison, testing
 from mlekit._inference.comparison import compare
 from mlekit._inference.testing import (
     chi_bar_components,
@@ -351,9 +349,3 @@ def test_compare_notes_and_refusals(beef, counts, groundbeef):
         compare(beef["gamma"], beef["weibull"], names=["a", "a"])
     with pytest.raises(mk.ModelError, match="at least one"):
         compare()
-
-
-@pytest.mark.parametrize("module", [testing, comparison])
-def test_docstring_examples(module):
-    result = doctest.testmod(module)
-    assert result.attempted > 0 and result.failed == 0

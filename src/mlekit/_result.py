@@ -285,7 +285,7 @@ class Fit:
             from ._inference.profile import profile_interval
 
             interval = profile_interval(intervals._context_for(self, "profile"), fun, level,
-                                        est.value, est.se)
+                                        est.value, est.se, name=label or "g")
         return Estimate(est.value, est.se, level, label, est.cov, interval)
 
     # -- tests -------------------------------------------------------------------------------

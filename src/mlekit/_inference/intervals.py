@@ -114,7 +114,7 @@ def _no_se_reason(fit) -> str:
 
 def profile(fit, name: str, level: float) -> ConfidenceInterval:
     """The profile-likelihood interval of each element of parameter ``name``."""
-    from .profile import profile_interval
+    from .profile import Element, profile_interval
 
     ctx = _context_for(fit, "profile")
     if name in ctx.presolved:
@@ -127,10 +127,11 @@ def profile(fit, name: str, level: float) -> ConfidenceInterval:
     se = None if se is None else np.asarray(se, dtype=float)
     bounds = ctx.model.params[name].constraint.bounds()
     if value.ndim == 0:
-        return profile_interval(ctx, lambda p: p[name], level, float(value),
-                                None if se is None else float(se), bounds)
-    pieces = [profile_interval(ctx, lambda p, i=i: p[name][i], level, float(value[i]),
-                               None if se is None else float(se[i]), bounds)
+        return profile_interval(ctx, Element(name), level, float(value),
+                                None if se is None else float(se), bounds, name=name)
+    pieces = [profile_interval(ctx, Element(name, i), level, float(value[i]),
+                               None if se is None else float(se[i]), bounds,
+                               name=f"{name}[{','.join(map(str, i))}]")
               for i in np.ndindex(value.shape)]
     lo = np.array([c[0] for c in pieces]).reshape(value.shape)
     hi = np.array([c[1] for c in pieces]).reshape(value.shape)
