@@ -36,7 +36,14 @@ def test_fit_csv_prints_summary(beef_csv):
 def test_json_is_exactly_to_dict(beef_csv, groundbeef):
     out = run("fit", str(beef_csv), "--column", "serving", "--dist", "weibull", "--json")
     assert out.exit_code == 0
-    assert json.loads(out.output) == json.loads(json.dumps(mk.fit("weibull", groundbeef).to_dict()))
+    printed = json.loads(out.output)
+    fit = mk.fit("weibull", groundbeef)
+    intervals = printed.pop("conf_int")
+    assert printed.pop("conf_int_level") == 0.95
+    assert printed == json.loads(json.dumps(fit.to_dict()))
+    for name, (lo, hi) in fit.conf_int().items():
+        assert intervals[name]["lower"] == lo and intervals[name]["upper"] == hi
+        assert intervals[name]["method"] == "wald"
 
 
 def test_parquet_and_single_column_needs_no_column(tmp_path, groundbeef):
@@ -61,6 +68,17 @@ def test_stdin(groundbeef):
      "column 'weight' is not in .*available columns: id, serving"),
     (("fit", "{beef}", "--column", "serving", "--dist", "gama"), "unknown family 'gama'"),
     (("fit", "{beef}", "--column", "id", "--dist", "gamma"), r"x\[0\] = 0.0 is outside"),
+    (("fit", "{beef}", "-c", "serving", "-d", "gamma", "-t", "__import__('os')"),
+     "is not allowed"),
+    (("fit", "{beef}", "-c", "serving", "-d", "gamma", "-t", "shape / sd"),
+     "the name 'sd' is not allowed.*shape, rate"),
+    (("fit", "{beef}", "-c", "serving", "-d", "gamma", "--cov", "cluster"), "--groups"),
+    (("fit", "{beef}", "-c", "serving", "-d", "gamma", "--cov", "robust", "--groups", "id"),
+     "--groups"),
+    (("fit", "{beef}", "-c", "serving", "-d", "gamma", "--level", "95"), "level=95"),
+    (("fit", "{beef}", "-c", "serving", "-d", "gamma", "--ci", "bootstrap", "--replicates",
+      "3"), "replicates"),
+    (("compare", "{beef}", "-c", "serving", "-d", "gamma"), "at least two"),
 ])
 def test_errors_are_one_line(beef_csv, args, message):
     args = [a.replace("{beef}", str(beef_csv)) for a in args]
@@ -143,3 +161,63 @@ def test_plain_csv_fast_path_equals_pandas(tmp_path, groundbeef):
     np.testing.assert_array_equal(fast, pd.read_csv(path)["serving"].to_numpy())
     np.testing.assert_array_equal(read_column(str(path), "serving"), groundbeef)
     assert _read_plain_csv(str(path), None) is None  # two columns: pandas decides
+
+
+def test_profile_intervals_and_transforms_on_the_command_line(beef_csv, groundbeef):
+    out = run("fit", str(beef_csv), "-c", "serving", "-d", "gamma", "--ci", "profile",
+              "--level", "0.9", "-t", "shape/rate", "--json")
+    assert out.exit_code == 0, out.output
+    printed = json.loads(out.output)
+    fit = mk.fit("gamma", groundbeef)
+    expected = fit.conf_int(0.9, "profile")
+    for name, (lo, hi) in expected.items():
+        assert printed["conf_int"][name]["lower"] == pytest.approx(lo, rel=1e-10)
+        assert printed["conf_int"][name]["upper"] == pytest.approx(hi, rel=1e-10)
+    (mean,) = printed["transforms"]
+    assert mean["name"] == "shape/rate" and mean["conf_int"]["method"] == "profile"
+    assert mean["value"] == pytest.approx(groundbeef.mean(), rel=1e-12)
+    text = run("fit", str(beef_csv), "-c", "serving", "-d", "gamma", "--ci", "profile",
+               "-t", "shape/rate")
+    assert "95% interval (profile)" in text.output
+    assert "shape/rate = 73.6  (se 2.3; 95% interval (profile): (69.3, 78.4))" in text.output
+
+
+def test_covariance_choice_and_clusters_on_the_command_line(tmp_path, groundbeef):
+    path = tmp_path / "beef.csv"
+    groups = np.arange(groundbeef.size) % 20
+    pd.DataFrame({"serving": groundbeef, "cook": groups}).to_csv(path, index=False)
+    out = run("fit", str(path), "-c", "serving", "-d", "gamma", "--cov", "robust")
+    assert out.exit_code == 0 and "robust sandwich" in out.output
+    out = run("fit", str(path), "-c", "serving", "-d", "gamma", "--cov", "cluster",
+              "--groups", "cook", "--json")
+    assert out.exit_code == 0, out.output
+    printed = json.loads(out.output)
+    fit = mk.fit("gamma", groundbeef, cov="cluster", groups=groups)
+    assert printed["cov_kind"] == "cluster"
+    np.testing.assert_allclose(printed["cov"], fit.cov, rtol=1e-12)
+
+
+def test_bootstrap_on_the_command_line(beef_csv, groundbeef):
+    out = run("fit", str(beef_csv), "-c", "serving", "-d", "exponential", "--ci", "bootstrap",
+              "--replicates", "200", "--seed", "7", "--json")
+    assert out.exit_code == 0, out.output
+    printed = json.loads(out.output)["conf_int"]["rate"]
+    lo, hi = mk.fit("exponential", groundbeef).conf_int(method="bootstrap", replicates=200,
+                                                         seed=7)["rate"]
+    assert (printed["lower"], printed["upper"]) == (lo, hi)
+    assert printed["method"] == "bootstrap percentile"
+    text = run("fit", str(beef_csv), "-c", "serving", "-d", "exponential", "--ci", "bootstrap",
+               "--replicates", "200", "--interval", "bca")
+    assert text.exit_code == 0 and "bootstrap BCa" in text.output
+
+
+def test_compare_ranks_families(beef_csv, groundbeef):
+    out = run("compare", str(beef_csv), "-c", "serving", "-d", "gamma", "-d", "weibull",
+              "-d", "exponential", "--json")
+    assert out.exit_code == 0, out.output
+    table = json.loads(out.output)
+    reference = mk.compare(*[mk.fit(d, groundbeef) for d in ("gamma", "weibull",
+                                                             "exponential")])
+    assert table == json.loads(json.dumps(reference.to_dict()))
+    text = run("compare", str(beef_csv), "-c", "serving", "-d", "gamma", "-d", "weibull")
+    assert text.output.splitlines()[0].startswith("Model comparison")

@@ -340,7 +340,11 @@ class Fit:
         flat_lo = _flatten({n: c[0] for n, c in cis.items()})
         flat_hi = _flatten({n: c[1] for n, c in cis.items()})
         labels = sorted({c.method for c in cis.values()})
-        notes = [f"{n}: {c.note}" for n, c in cis.items() if c.note]
+        by_note = {}  # one line per distinct note, naming the parameters it concerns
+        for n, c in cis.items():
+            if c.note:
+                by_note.setdefault(c.note, []).append(n)
+        notes = [f"{', '.join(names)}: {note}" for note, names in by_note.items()]
         return ({k: (flat_lo[k], flat_hi[k]) for k in flat_lo},
                 " / ".join(labels) if labels else method, notes)
 
@@ -352,7 +356,9 @@ class Fit:
         ``ci`` chooses the intervals shown (``"wald"``, ``"profile"``, ``"bootstrap"``, with
         :meth:`conf_int`'s options); ``crlb=True`` adds the Cramer-Rao bound's standard
         deviations beside the standard errors."""
-        return _render.text(self, level, ci, crlb, ci_options)
+        from ._inference.intervals import check_level
+
+        return _render.text(self, check_level(level), ci, crlb, ci_options)
 
     def __str__(self):
         return self.summary()
