@@ -7,12 +7,15 @@ counts repeat across tests so compiled shapes are shared.
 
 from __future__ import annotations
 
+import doctest
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.stats as st
 
 import mlekit as mk
+from mlekit._inference import bootstrap as bootstrap_module
 from mlekit._inference.bootstrap import BootstrapResult, bootstrap
 from mlekit._optimize import batched
 
@@ -218,6 +221,7 @@ def test_failed_replicates_are_counted_dropped_and_reported():
     assert boot.estimates.shape == (R - zeros, 1)
     note = boot.conf_int()["rate"].note
     assert f"{zeros} failed" in note and "warning" in note
+    assert sum(boot.failures.values()) == zeros
 
 
 def test_too_few_successful_replicates_raise_fit_error(groundbeef):
@@ -275,3 +279,8 @@ def test_parametric_needs_a_sampler_and_a_context(groundbeef):
         bootstrap(ctx_of(USER_NORMAL, groundbeef), kind="parametric")
     with pytest.raises(mk.ModelError, match="fit._context"):
         bootstrap(mk.fit(mk.Exponential(), groundbeef))
+
+
+def test_docstring_examples():
+    result = doctest.testmod(bootstrap_module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -82,6 +82,9 @@ class BootstrapResult:
     acceleration: np.ndarray | None = field(default=None, repr=False)
     #: what each parameter's interval note adds (presolved, non-regular, held at the estimate)
     remarks: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: why replicates failed: reason -> count ("max iterations", "stalled", "nonfinite",
+    #: "estimate at infinity")
+    failures: Mapping[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def se(self) -> dict[str, float]:
@@ -139,7 +142,8 @@ class BootstrapResult:
         parts = [f"{used} of {self.replicates} {self.kind} bootstrap replicates"]
         if self.failed:
             share = self.failed / self.replicates
-            parts[0] += f"; {self.failed} failed to converge and were dropped"
+            why = ", ".join(f"{v} {k}" for k, v in self.failures.items())
+            parts[0] += f"; {self.failed} failed and were dropped ({why})"
             if share > FAILURE_WARNING:
                 parts.append(f"warning: {share:.0%} of the replicates failed, so the interval "
                              "describes only the resamples where the fit succeeded")
@@ -265,7 +269,7 @@ def bootstrap(ctx: FitContext, *, replicates: int = 999, kind: str = "nonparamet
         failed=int((~good).sum()), kind=kind, replicates=replicates, names=ctx.names,
         shapes=dict(ctx.shapes),
         acceleration=_acceleration(ctx, plan) if kind == "nonparametric" else None,
-        remarks=plan.remarks)
+        remarks=plan.remarks, failures={k: v for k, v in why.items() if v})
 
 
 @dataclass(frozen=True)
@@ -310,28 +314,45 @@ class _Plan:
 
     def refit(self, draw: _Draw, size: int) -> tuple[np.ndarray, np.ndarray, dict]:
         """(rows (m, p), success (m,), failure reasons) for one batch, padded to ``size``
-        members (the compiled shape) with copies of the first."""
+        members (the compiled shape: padding members are never evaluated)."""
         m, ctx = draw.count, self.ctx
-        data = None
-        if draw.index is None or self.recomputed or self.check_diverging or (
-                ctx.objective.stats is not None):
-            data = ctx.x[draw.index] if draw.index is not None else draw.data
-            data = np.concatenate([data, np.repeat(data[:1], size - m, axis=0)])
+        data = self._data(draw, size)
         held = self._held(data, size)
         derivs = self._derivs(draw, data, held, size)
         result = batched.maximize_batch(derivs, np.tile(ctx.u, (size, 1)), maxiter=ctx.maxiter,
                                         members=np.arange(size) < m)
-        free = batched.natural_rows(ctx.layout, held, result.u)
-        rows = self._rows(free, held)[:m]
-        ok = result.converged[:m] & np.all(np.isfinite(rows), axis=1)
-        reasons = _reasons(result.status[:m])
-        if self.check_diverging:
-            away = np.array([ok[b] and self._diverges(data[b], rows[b]) for b in range(m)],
-                            dtype=bool)
-            if away.any():
-                reasons["estimate at infinity"] = int(away.sum())
-            ok &= ~away
-        return rows, ok, reasons
+        rows = self._rows(batched.natural_rows(ctx.layout, held, result.u), held)[:m]
+        return (rows, *self._verdict(result.status[:m], rows, data))
+
+    def _data(self, draw: _Draw, size: int) -> np.ndarray | None:
+        """Each member's observations, padded to ``size`` members with copies of the first;
+        None where nothing needs them (weights on the shared data suffice)."""
+        if draw.index is not None and not (self.recomputed or self.check_diverging
+                                           or self.ctx.objective.stats is not None):
+            return None
+        data = self.ctx.x[draw.index] if draw.index is not None else draw.data
+        return np.concatenate([data, np.repeat(data[:1], size - draw.count, axis=0)])
+
+    def _verdict(self, status: np.ndarray, rows: np.ndarray, data: np.ndarray | None
+                 ) -> tuple[np.ndarray, dict[str, int]]:
+        """Which replicates succeeded: converged, finite, and (for models that can tell)
+        not on the way to an estimate at infinity; and why the others failed."""
+        ok = status == batched.CONVERGED
+        reasons = _reasons(status)
+        for reason, test in (("non-finite estimate",
+                              lambda ok: ok & ~np.all(np.isfinite(rows), axis=1)),
+                             ("estimate at infinity", lambda ok: self._away(ok, rows, data))):
+            bad = test(ok)
+            if bad.any():
+                reasons[reason] = int(bad.sum())
+            ok = ok & ~bad
+        return ok, reasons
+
+    def _away(self, ok: np.ndarray, rows: np.ndarray, data: np.ndarray | None) -> np.ndarray:
+        if not self.check_diverging:
+            return np.zeros(ok.shape, dtype=bool)
+        return np.array([bool(ok[b]) and self._diverges(data[b], rows[b])
+                         for b in range(ok.shape[0])], dtype=bool)
 
     def _held(self, data: np.ndarray | None, size: int) -> dict[str, np.ndarray]:
         held = {k: np.broadcast_to(np.asarray(v, dtype=float), (size, *np.shape(v)))
