@@ -147,6 +147,25 @@ def test_weighted_batch_equals_single_fits_without_sufficient_statistics(groundb
         np.testing.assert_allclose(rows[b], flat_params(fit, ctx.names), rtol=1e-8)
 
 
+def test_batched_newton_takes_the_scalar_solvers_path(groundbeef):
+    """Per member: the same trust-region steps as newton.maximize from far-off starts (so
+    the radius and indefinite Hessians matter), the same iterations and end point; a start
+    where the log-likelihood overflows is flagged in both."""
+    from mlekit._optimize import Status, maximize
+
+    ctx = ctx_of(mk.Weibull(), groundbeef)
+    starts = ctx.u + np.array([[0, 0], [3, -3], [-4, 5], [2, 2], [-3, -3], [6, 0]])
+    derivs = batched.resampled(ctx.model, ctx.layout, {}, groundbeef,
+                               np.ones((len(starts), groundbeef.size)))
+    result = batched.maximize_batch(derivs, starts)
+    for b, start in enumerate(starts):
+        single = maximize(ctx.objective, start)
+        assert result.iterations[b] == single.iterations
+        assert result.converged[b] == (single.status is Status.CONVERGED)
+        np.testing.assert_allclose(result.u[b], single.u, rtol=1e-12, atol=1e-12)
+    assert result.status[-1] == batched.NONFINITE
+
+
 def test_a_failing_member_does_not_spoil_the_others():
     """Member 1's data are all zero (no exponential MLE): it fails, member 0 converges."""
     ctx = ctx_of(mk.Exponential(), np.array([0.5, 1.0, 2.0, 4.0]))

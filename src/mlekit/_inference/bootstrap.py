@@ -82,6 +82,8 @@ class BootstrapResult:
     acceleration: np.ndarray | None = field(default=None, repr=False)
     #: what each parameter's interval note adds (presolved, non-regular, held at the estimate)
     remarks: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: parameters set from the data before Newton (no score: BCa acceleration 0)
+    presolved: tuple[str, ...] = field(default=(), repr=False)
     #: why replicates failed: reason -> count ("max iterations", "stalled", "nonfinite",
     #: "estimate at infinity")
     failures: Mapping[str, int] = field(default_factory=dict, repr=False)
@@ -149,6 +151,8 @@ class BootstrapResult:
                              "describes only the resamples where the fit succeeded")
         if name in self.remarks:
             parts.append(self.remarks[name])
+        if interval == "bca" and name in self.presolved:
+            parts.append("it has no score, so its BCa acceleration is 0 and BCa is approximate")
         if interval == "bca" and clipped:
             parts.append("every replicate lies on one side of the estimate: the bias "
                          f"correction was capped at 1/(2R), R = {used}")
@@ -269,7 +273,8 @@ def bootstrap(ctx: FitContext, *, replicates: int = 999, kind: str = "nonparamet
         failed=int((~good).sum()), kind=kind, replicates=replicates, names=ctx.names,
         shapes=dict(ctx.shapes),
         acceleration=_acceleration(ctx, plan) if kind == "nonparametric" else None,
-        remarks=plan.remarks, failures={k: v for k, v in why.items() if v})
+        remarks=plan.remarks, presolved=tuple(ctx.presolved),
+        failures={k: v for k, v in why.items() if v})
 
 
 @dataclass(frozen=True)
@@ -439,7 +444,7 @@ def _remarks(ctx: FitContext, held_fixed: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for name in ctx.presolved:
         out[name] = ("presolved from the data (order statistic or median), recomputed on each "
-                     "replicate; its BCa acceleration is 0, so BCa is approximate for it")
+                     "replicate")
     for name in held_fixed:
         out[name] = ("held at its full-data value in every replicate (the fit set it at the "
                      "smallest observation: no local maximum exists)")

@@ -1,13 +1,13 @@
 """Many maximizations at once: B log-likelihoods that share a model, each over its own weights
 or data, maximized together by the trust-region Newton method of :mod:`.newton`.
 
-One compiled program returns ``(loglik, gradient, Hessian)`` of all B members in the
-unconstrained coordinates (``jax.vmap`` over members of the per-chunk derivative code); the
-step logic runs vectorized in numpy on ``(B, k, k)`` stacks (one batched eigendecomposition
-per iteration), with a trust radius, a convergence test and a status per member. A member
-that converges is frozen; one that fails (non-finite values, stalls, the iteration cap) is
-flagged and never spoils the others. Frozen members still ride along in the compiled call:
-its shape is fixed, so one program serves every batch of a given size.
+One compiled program returns ``(loglik, gradient, Hessian)`` of the members of a batch in the
+unconstrained coordinates (the per-chunk derivative code of :mod:`.objective`, looped over
+members inside the program); the step logic runs vectorized in numpy on ``(B, k, k)`` stacks
+(one batched eigendecomposition per iteration), with a trust radius, a convergence test and
+a status per member. A member that converges is frozen and no longer evaluated; one that
+fails (non-finite values, stalls, the iteration cap) is flagged and never spoils the others.
+The batch's shape is fixed, so one program serves every batch of a given size.
 
 Member data come in three forms, each padded to the chunk layout of :mod:`.._data` (zero
 weights on padding) so that every call with the same padded length reuses one program:
@@ -34,8 +34,8 @@ from .._model import Model
 from .newton import DECREMENT_TOL, POLISH_ABOVE
 from .objective import Layout, _derivs
 
-#: values (members x padded observations) per batch: bounds memory and keeps a batch's working
-#: set near the cache sizes
+#: values (members x padded observations) per batch: bounds the memory of a batch's weights or
+#: data (32 MB of float64), whatever n
 BUDGET = 4_000_000
 #: members run one after another, so a batch costs its active members only; its size bounds
 #: memory and sets how often the step logic runs (once per batch and iteration)
