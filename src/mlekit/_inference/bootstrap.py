@@ -307,6 +307,13 @@ class _Plan:
         self.labels = tuple(_labels(ctx.names, ctx.shapes))
         self.remarks = _remarks(ctx, held_fixed)
         self.check_diverging = type(self.model).diverging is not Model.diverging
+        # every resample starts at u with the same per-observation derivatives: the first
+        # evaluation is then a weighted sum of them (a matrix product), not a pass per member
+        self.table = None
+        if (kind == "nonparametric" and ctx.objective.stats is None and not self.recomputed
+                and ctx.n * (1 + ctx.layout.k) ** 2 <= batched.BUDGET):
+            self.table = batched.pointwise_table(self.model, ctx.layout, ctx.objective.fixed,
+                                                 ctx.x, ctx.u)
 
     def draw(self, streams: list[np.random.Generator]) -> _Draw:
         """One batch's resamples (indices into the data) or new data, one stream each."""
@@ -323,9 +330,9 @@ class _Plan:
         m, ctx = draw.count, self.ctx
         data = self._data(draw, size)
         held = self._held(data, size)
-        derivs = self._derivs(draw, data, held, size)
+        derivs, start = self._derivs(draw, data, held, size)
         result = batched.maximize_batch(derivs, np.tile(ctx.u, (size, 1)), maxiter=ctx.maxiter,
-                                        members=np.arange(size) < m)
+                                        members=np.arange(size) < m, start=start)
         rows = self._rows(batched.natural_rows(ctx.layout, held, result.u), held)[:m]
         return (rows, *self._verdict(result.status[:m], rows, data))
 
@@ -368,18 +375,22 @@ class _Plan:
                 held[name] = np.stack([np.asarray(p[name], dtype=float) for p in per])
         return held
 
-    def _derivs(self, draw: _Draw, data: np.ndarray, held: dict, size: int):
+    def _derivs(self, draw: _Draw, data: np.ndarray | None, held: dict, size: int):
+        """(the batch's derivative function, its derivatives at the start or None)."""
         ctx = self.ctx
         if ctx.objective.stats is not None:
             stats = np.stack([np.asarray(self.model.suffstats(x), dtype=float) for x in data])
-            return batched.from_stats(self.model, ctx.layout, held, stats)
+            return batched.from_stats(self.model, ctx.layout, held, stats), None
         if draw.index is None:
-            return batched.drawn(self.model, ctx.layout, held, data)
+            return batched.drawn(self.model, ctx.layout, held, data), None
         n = ctx.n
         index = np.concatenate([draw.index, np.repeat(draw.index[:1], size - draw.count, 0)])
         flat = (index + n * np.arange(size)[:, None]).ravel()
         counts = np.bincount(flat, minlength=size * n).reshape(size, n).astype(float)
-        return batched.resampled(self.model, ctx.layout, held, ctx.x, counts)
+        start = None
+        if self.table is not None:
+            start = batched.weighted_start(self.table, counts, ctx.layout.k)
+        return batched.resampled(self.model, ctx.layout, held, ctx.x, counts), start
 
     def _rows(self, free: np.ndarray, held: dict) -> np.ndarray:
         """Replicate rows over ``names``: free parameters from Newton, the rest held."""

@@ -102,6 +102,37 @@ def batch_stats_derivs(u, held, stats, model, layout):
     return jax.vmap(one)(u, held, stats)
 
 
+@partial(jax.jit, static_argnames=("model", "layout"))
+def pointwise_derivs(u, held, x, model, layout):
+    """Per-observation (log p, score, Hessian) at one point ``u``: (m,), (m,k), (m,k,k)
+    (forward over forward mode: k is small)."""
+    def each(v):
+        return model.logpdf(x, layout.unpack(v, held))
+
+    return each(u), jax.jacfwd(each)(u), jax.jacfwd(jax.jacfwd(each))(u)
+
+
+def pointwise_table(model: Model, layout: Layout, held: Mapping[str, np.ndarray],
+                    x: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Every observation's ``[log p, score, vec(Hessian)]`` at ``u``: an (n, 1 + k + k^2)
+    table, from which :func:`weighted_start` gives any weighting's derivatives at ``u``."""
+    held = _stacked(held)
+    u = np.asarray(u, dtype=np.float64)
+    rows = []
+    for xs, _ in Chunks.from_array(x).parts:
+        ll, g, h = pointwise_derivs(u, held, xs, model, layout)
+        rows.append(np.concatenate([np.asarray(ll)[:, None], np.asarray(g),
+                                    np.asarray(h).reshape(h.shape[0], -1)], axis=1))
+    return np.concatenate(rows)[: x.shape[0]]
+
+
+def weighted_start(table: np.ndarray, weights: np.ndarray, k: int):
+    """(loglik, gradient, Hessian) of B weightings at the table's point: one matrix product,
+    ``weights`` (B, n) @ ``table`` (n, 1 + k + k^2), instead of a pass per member."""
+    out = weights @ table
+    return out[:, 0], out[:, 1:1 + k], out[:, 1 + k:].reshape(-1, k, k)
+
+
 @partial(jax.jit, static_argnames=("layout",))
 def batch_natural(u, held, layout):
     """The free parameters of B members in natural units, one flat row each: (B, p)."""
@@ -293,7 +324,7 @@ class _State:
 
 
 def maximize_batch(derivs: Derivs, u0: np.ndarray, maxiter: int = 200,
-                   members: np.ndarray | None = None, radius: float = 1.0,
+                   members: np.ndarray | None = None, start=None, radius: float = 1.0,
                    max_radius: float = 1e3) -> BatchResult:
     """Maximize B log-likelihoods from ``u0`` (B, k) by trust-region Newton, member by member
     in lockstep.
@@ -304,11 +335,12 @@ def maximize_batch(derivs: Derivs, u0: np.ndarray, maxiter: int = 200,
     accepted when the gain ``rho`` = actual / predicted exceeds 1e-4, and the radius shrinks
     (``rho < 1/4``) or doubles (``rho > 3/4`` at the boundary) by the same rules.
     ``members`` (B,) marks the members to maximize (default all); the others (padding up to
-    a compiled batch size) are never evaluated and end ``SKIPPED``.
+    a compiled batch size) are never evaluated and end ``SKIPPED``. ``start``: the
+    derivatives at ``u0`` where the caller has them already (see :func:`weighted_start`).
     """
     u = np.array(u0, dtype=float)
     members = np.ones(u.shape[0], dtype=bool) if members is None else np.asarray(members, bool)
-    ll, g, h = derivs(u, members)
+    ll, g, h = derivs(u, members) if start is None else start
     s = _State(u, ll, g, h)
     status = np.where(members, np.where(_finite(ll, g, h), ACTIVE, NONFINITE), SKIPPED)
     iters = np.zeros(u.shape[0], dtype=int)
