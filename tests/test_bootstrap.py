@@ -16,7 +16,7 @@ import scipy.stats as st
 
 import mlekit as mk
 from mlekit._inference import bootstrap as bootstrap_module
-from mlekit._inference.bootstrap import BootstrapResult, bootstrap
+from mlekit._inference.bootstrap import BootstrapResult, bca_ends, bootstrap
 from mlekit._optimize import batched
 
 R = 199
@@ -106,6 +106,25 @@ def test_bca_shifts_the_exponential_rate_interval_down(groundbeef):
     pct, bca = boot.conf_int()["rate"], boot.conf_int(interval="bca")["rate"]
     assert bca.lower < pct.lower and bca.upper < pct.upper
     assert pct.method == "bootstrap percentile"
+
+
+def test_bca_without_bias_or_acceleration_is_the_percentile_interval():
+    reps = np.random.default_rng(0).normal(size=(1000, 2))
+    estimate = np.median(reps, axis=0)  # half the replicates below: z0 = 0
+    tails = np.array([0.05, 0.95])
+    ends, clipped = bca_ends(reps, estimate, np.zeros(2), tails)
+    np.testing.assert_allclose(ends, np.quantile(reps, tails, axis=0), rtol=1e-12)
+    assert not clipped.any()
+
+
+def test_bca_past_its_pole_takes_the_extreme_replicate():
+    """With a (z0 + z) >= 1 the BCa level is undefined; its limit is the end of the range."""
+    reps = np.arange(1.0, 101.0)[:, None]
+    ends, _ = bca_ends(reps, np.array([50.5]), np.array([0.6]), np.array([0.025, 0.975]))
+    assert ends[1, 0] == 100.0 and 1.0 < ends[0, 0] < 50.5
+    ends, clipped = bca_ends(reps, np.array([0.0]), np.array([0.0]), np.array([0.025, 0.975]))
+    assert clipped[0]  # every replicate above the estimate: z0 capped, not infinite
+    assert np.all(np.isfinite(ends))
 
 
 # -- batched refits equal single fits ------------------------------------------------------------

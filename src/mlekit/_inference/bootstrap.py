@@ -181,8 +181,9 @@ def bca_ends(estimates: np.ndarray, estimate: np.ndarray, acceleration: np.ndarr
     z = ndtri(tails)[:, None] + z0
     with np.errstate(divide="ignore", invalid="ignore"):
         levels = ndtr(z0 + z / (1 - acceleration * z))
-    # a (z0 + z) >= 1 sends the level past the end: the extreme replicate, not a NaN
-    levels = np.where(1 - acceleration * z > 0, levels, np.where(z > 0, 0.0, 1.0))
+    # at a (z0 + z) -> 1 the level runs to 1 (z > 0) or 0 (z < 0); past that pole the formula
+    # turns back: the extreme replicate is the end, as it is in the limit
+    levels = np.where(1 - acceleration * z > 0, levels, np.where(z > 0, 1.0, 0.0))
     ends = np.array([[np.quantile(estimates[:, j], levels[i, j]) for j in range(estimate.size)]
                      for i in range(2)])
     return ends, below != kept
