@@ -179,8 +179,9 @@ def _monte_carlo_info(ctx: FitContext, params, seed) -> tuple[np.ndarray, str]:
     note = f"Monte Carlo, {MC_BATCHES * MC_BATCH} draws"
     if len(se_batches) == MC_BATCHES:
         se = np.array(se_batches)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rel = np.nanmax(se.std(axis=0, ddof=1) / np.sqrt(MC_BATCHES) / se.mean(axis=0))
+        kept = se.mean(axis=0) > 0  # presolved parameters' rows are exactly zero
+        rel = float(np.max(se[:, kept].std(axis=0, ddof=1) / np.sqrt(MC_BATCHES)
+                           / se[:, kept].mean(axis=0))) if kept.any() else np.nan
         if np.isfinite(rel):
             note += f"; Monte Carlo relative error of the standard errors <= {rel:.1e}"
     return info, note
