@@ -195,6 +195,20 @@ def test_a_failing_member_does_not_spoil_the_others():
     assert np.exp(result.u[0, 0]) == pytest.approx(4 / 7.5, rel=1e-12)
 
 
+def test_long_data_statistics_inside_batches_do_not_deadlock():
+    """Regression: a family's statistics of long data (n >= 4 blocks) run on the shared
+    thread pool; the batches once ran there too and waited on it forever."""
+    import threading
+
+    x = np.random.default_rng(0).gamma(2.0, 3.0, 1 << 18)
+    ctx, out = ctx_of(mk.Gamma(), x), []
+    worker = threading.Thread(target=lambda: out.append(bootstrap(ctx, replicates=20, seed=0)),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert out and out[0].failed == 0
+
+
 # -- presolved and fixed parameters --------------------------------------------------------------
 def test_laplace_replicates_are_its_closed_form_on_each_resample(groundbeef):
     """Location presolved (the resample's median), scale by Newton given it."""

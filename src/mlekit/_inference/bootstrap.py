@@ -27,12 +27,13 @@ interval, an approximation.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from .._data import WORKERS, parallel_map
+from .._data import WORKERS
 from .._errors import FitError, ModelError
 from .._model import Model
 from .._optimize import batched
@@ -250,17 +251,21 @@ def bootstrap(ctx: FitContext, *, replicates: int = 999, kind: str = "nonparamet
     batches = [streams[s:s + size] for s in range(0, replicates, size)]
     rows, good, why = [], [], {}
     done = 0
-    for first in range(0, len(batches), WORKERS):
-        group = batches[first:first + WORKERS]
-        for est, ok, reasons in parallel_map(lambda gens: plan.refit(plan.draw(gens), size),
+    # batches get threads of their own: the shared pool serves the numpy passes inside a
+    # batch (a family's statistics of long data), which would deadlock waiting on its own
+    # busy workers
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="mlekit-boot") as pool:
+        for first in range(0, len(batches), WORKERS):
+            group = batches[first:first + WORKERS]
+            for est, ok, reasons in pool.map(lambda gens: plan.refit(plan.draw(gens), size),
                                              group):
-            rows.append(est)
-            good.append(ok)
-            for k, v in reasons.items():
-                why[k] = why.get(k, 0) + v
-            done += est.shape[0]
-            if progress is not None:
-                progress(done, replicates)
+                rows.append(est)
+                good.append(ok)
+                for k, v in reasons.items():
+                    why[k] = why.get(k, 0) + v
+                done += est.shape[0]
+                if progress is not None:
+                    progress(done, replicates)
     estimates, good = np.concatenate(rows), np.concatenate(good)
     if good.sum() < MIN_SUCCESSES:
         shown = ", ".join(f"{v} {k}" for k, v in why.items())
