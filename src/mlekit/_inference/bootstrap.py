@@ -249,24 +249,7 @@ def bootstrap(ctx: FitContext, *, replicates: int = 999, kind: str = "nonparamet
     replicates = int(replicates)
     size = batched.batch_size(batched.padded_length(ctx.n), replicates)
     batches = [streams[s:s + size] for s in range(0, replicates, size)]
-    rows, good, why = [], [], {}
-    done = 0
-    # batches get threads of their own: the shared pool serves the numpy passes inside a
-    # batch (a family's statistics of long data), which would deadlock waiting on its own
-    # busy workers
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="mlekit-boot") as pool:
-        for first in range(0, len(batches), WORKERS):
-            group = batches[first:first + WORKERS]
-            for est, ok, reasons in pool.map(lambda gens: plan.refit(plan.draw(gens), size),
-                                             group):
-                rows.append(est)
-                good.append(ok)
-                for k, v in reasons.items():
-                    why[k] = why.get(k, 0) + v
-                done += est.shape[0]
-                if progress is not None:
-                    progress(done, replicates)
-    estimates, good = np.concatenate(rows), np.concatenate(good)
+    estimates, good, why = _run(plan, batches, size, progress)
     if good.sum() < MIN_SUCCESSES:
         shown = ", ".join(f"{v} {k}" for k, v in why.items())
         raise FitError(
@@ -281,6 +264,29 @@ def bootstrap(ctx: FitContext, *, replicates: int = 999, kind: str = "nonparamet
         acceleration=_acceleration(ctx, plan) if kind == "nonparametric" else None,
         remarks=plan.remarks, presolved=tuple(ctx.presolved),
         failures={k: v for k, v in why.items() if v})
+
+
+def _run(plan: _Plan, batches: list, size: int, progress
+         ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Refit every batch: (replicate rows, success flags, failure reasons with counts)."""
+    rows, good, why = [], [], {}
+    total = sum(len(b) for b in batches)
+    # batches get threads of their own: the shared pool serves the numpy passes inside a
+    # batch (a family's statistics of long data), which would deadlock waiting on its own
+    # busy workers. Each batch draws its data when it starts, so memory holds WORKERS batches.
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="mlekit-boot")
+    try:
+        for est, ok, reasons in pool.map(lambda gens: plan.refit(plan.draw(gens), size),
+                                         batches):
+            rows.append(est)
+            good.append(ok)
+            for k, v in reasons.items():
+                why[k] = why.get(k, 0) + v
+            if progress is not None:
+                progress(sum(r.shape[0] for r in rows), total)
+    finally:  # an error (or Ctrl-C) drops the batches not yet started
+        pool.shutdown(wait=True, cancel_futures=True)
+    return np.concatenate(rows), np.concatenate(good), why
 
 
 @dataclass(frozen=True)
