@@ -26,6 +26,7 @@ test: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/catalogue.py
+	$(BIN)/python benchmarks/bootstrap.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

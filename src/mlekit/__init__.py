@@ -17,6 +17,7 @@ from ._families import CLASSES as _CLASSES  # noqa: E402
 from ._families import FAMILIES, Family, FamilyInfo, families, family  # noqa: E402
 from ._fit import fit  # noqa: E402
 from ._inference import Estimate  # noqa: E402
+from ._inference.bootstrap import BootstrapResult  # noqa: E402
 from ._inference.comparison import Comparison, compare  # noqa: E402
 from ._inference.intervals import ConfidenceInterval  # noqa: E402
 from ._inference.testing import TestResult, lr_test  # noqa: E402
@@ -37,8 +38,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "fit", "Fit", "Estimate", "ConfidenceInterval", "lr_test", "compare", "TestResult",
-    "Comparison", "Diagnostic", "Model", "Support", "Family", "FamilyInfo", "family",
-    "families", "FAMILIES", *_CLASSES, "Real", "Positive", "UnitInterval", "Interval",
+    "Comparison", "BootstrapResult", "Diagnostic", "Model", "Support", "Family", "FamilyInfo",
+    "family", "families", "FAMILIES", *_CLASSES, "Real", "Positive", "UnitInterval", "Interval",
     "GreaterThanBound", "Simplex", "CovMatrix",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -38,7 +39,9 @@ def split(seq, parts: int = WORKERS) -> list:
 def parallel_map(fun, pieces: list) -> list:
     """[fun(p) for p in pieces], on threads: numpy's loops and XLA's executions release the GIL,
     so pieces of long data run on all cores."""
-    if len(pieces) < 2 or WORKERS < 2:
+    if len(pieces) < 2 or WORKERS < 2 or threading.current_thread().name.startswith("mlekit"):
+        # already on one of the pool's threads: waiting there for the pool's other (busy)
+        # workers could wait forever, so nested calls run serially
         return [fun(p) for p in pieces]
     return list(_pool().map(fun, pieces))
 

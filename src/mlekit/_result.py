@@ -298,13 +298,14 @@ class Fit:
 
         return wald_test(self, hypothesis)
 
-    def score_test(self, restrictions: Mapping[str, float]):
+    def score_test(self, restrictions: Mapping[str, float], information: str = "observed"):
         """Rao's score (Lagrange multiplier) test of ``restrictions`` ``{name: value}``: the
-        full model's score at the restricted maximum, weighed by the inverse information;
-        needs only the restricted fit."""
+        full model's score at the restricted maximum, weighed by the inverse ``"observed"`` or
+        ``"expected"`` information there (the expected one does not depend on how the model is
+        parametrized); needs only the restricted fit."""
         from ._inference.testing import score_test
 
-        return score_test(self, restrictions)
+        return score_test(self, restrictions, information)
 
     # -- flat views (one entry per scalar), for rendering -----------------------------------
     def _flat_params(self) -> dict:
