@@ -4,6 +4,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -23,6 +24,15 @@ def test_summary_golden(groundbeef):
     cat = mk.fit(mk.Categorical(), [0, 1, 1, 2, 2, 2, 2, 0, 1, 2])
     assert str(cat) + "\n" == golden("categorical.txt")
     assert mk.fit("gamma", groundbeef)._repr_html_() + "\n" == golden("gamma_groundbeef.html")
+
+
+def test_summary_golden_with_other_intervals_and_covariances(groundbeef):
+    gamma = mk.fit("gamma", groundbeef)
+    assert gamma.summary(ci="profile", crlb=True) + "\n" == golden(
+        "gamma_groundbeef_profile_crlb.txt")
+    robust = mk.fit("exponential", groundbeef, cov="robust")
+    text = robust.summary(0.9, ci="bootstrap", interval="bca", replicates=500, seed=3)
+    assert text + "\n" == golden("exponential_bootstrap_robust.txt")
 
 
 def test_rounding_to_uncertainty():
@@ -84,6 +94,28 @@ def test_transform_invariance_and_delta_method(groundbeef):
     assert est.se == pytest.approx(np.sqrt(grad @ fit.cov @ grad), rel=1e-10)
     # the gamma mean MLE is the sample mean (score equation for rate)
     assert est.value == pytest.approx(groundbeef.mean(), rel=1e-12)
+    # closed form: with the observed information of the gamma at its MLE, grad' I^-1 grad
+    # reduces to a / (n b^2): the fitted distribution's variance over n
+    assert est.se == pytest.approx(np.sqrt(a / b**2 / groundbeef.size), rel=1e-10)
+
+
+def test_transform_by_expression_vector_and_profile(groundbeef):
+    fit = mk.fit("gamma", groundbeef)
+    by_lambda = fit.transform(lambda p: p["shape"] / p["rate"])
+    by_text = fit.transform("shape / rate")
+    assert (by_text.value, by_text.se, by_text.name) == (by_lambda.value, by_lambda.se,
+                                                         "shape / rate")
+    both = fit.transform(lambda p: jnp.stack([p["shape"] / p["rate"],
+                                              p["shape"] / p["rate"] ** 2]), name="mean, var")
+    assert both.cov.shape == (2, 2) and both.se[0] == pytest.approx(by_lambda.se, rel=1e-12)
+    assert both.cov[0, 1] == pytest.approx(
+        np.array([1, 0]) @ both.cov @ np.array([0, 1]), rel=1e-12)
+    profile = fit.transform("shape / rate", name="mean", method="profile")
+    assert profile.conf_int.method == "profile" and profile.name == "mean"
+    lo, hi = profile.conf_int
+    assert lo < profile.value < hi
+    with pytest.raises(mk.ModelError, match="scalar"):
+        fit.transform(lambda p: jnp.stack([p["shape"], p["rate"]]), method="profile")
 
 
 def test_categorical_covariance_is_multinomial():

@@ -15,7 +15,9 @@ from ._inference.context import FitContext
 from ._inference.covariances import check_kind
 from ._model import Model
 from ._optimize import Layout, Objective, Status, maximize
-from ._result import Fit, _plain, _readonly, _se_of
+from ._params import plain_value as _plain
+from ._params import readonly_array as _readonly
+from ._result import Fit, _se_of
 
 #: start values are computed from a strided subsample of at most this many observations
 START_SAMPLE = 1 << 15

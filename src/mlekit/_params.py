@@ -180,6 +180,23 @@ class SimplexConstraint(Constraint):
         return (0.0, 1.0)
 
 
+def plain_value(value):
+    """numpy scalars -> float; arrays stay arrays (a read-only copy): what results hold."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        return float(arr)
+    arr = arr.copy()
+    arr.setflags(write=False)
+    return arr
+
+
+def readonly_array(a) -> np.ndarray:
+    """A float64 copy that cannot be written to: results are immutable."""
+    a = np.array(a, dtype=float)
+    a.setflags(write=False)
+    return a
+
+
 def split_flat(flat, names, shapes) -> dict:
     """A flat vector cut into {name: piece of that shape} (numpy or traced JAX arrays);
     scalars come out as 0-d."""

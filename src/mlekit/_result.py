@@ -13,6 +13,8 @@ from . import _render
 from ._diagnostics import Diagnostic
 from ._errors import ModelError
 from ._inference import Estimate, delta_method
+from ._params import plain_value as _plain
+from ._params import readonly_array as _readonly
 from ._params import split_flat
 
 
@@ -37,22 +39,6 @@ def _se_of(cov, names, shapes, nonregular) -> dict:
     se = split_flat(np.sqrt(np.maximum(np.diag(cov), 0.0)), names, [shapes[n] for n in names])
     se.update(dict.fromkeys(nonregular))
     return se
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=float)
-    a.setflags(write=False)
-    return a
-
-
-def _plain(value):
-    """numpy scalars -> float, arrays stay arrays (read-only)."""
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim == 0:
-        return float(arr)
-    arr = arr.copy()
-    arr.setflags(write=False)
-    return arr
 
 
 @dataclass(frozen=True, eq=False)

@@ -37,6 +37,8 @@ from .._data import WORKERS
 from .._errors import FitError, ModelError
 from .._model import Model
 from .._optimize import batched
+from .._params import plain_value as _plain
+from .._params import readonly_array as _readonly
 from .._params import split_flat
 from .context import FitContext
 from .intervals import ConfidenceInterval
@@ -514,14 +516,3 @@ def _rng(seed) -> np.random.Generator:
     except (TypeError, ValueError):
         raise ModelError(f"seed={seed!r} must be None, a non-negative integer or a "
                          "np.random.Generator.") from None
-
-
-def _plain(value):
-    arr = np.asarray(value, dtype=float)
-    return float(arr) if arr.ndim == 0 else arr.copy()
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=float)
-    a.setflags(write=False)
-    return a

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import ModelError
+from .._params import plain_value as _plain
 from .fisher import _z
 
 
@@ -150,12 +151,3 @@ def _context_for(fit, method: str):
             f"no {method} interval: the fit did not converge ({fit.message}); it is measured "
             "from the maximum, so fix the fit first (see fit.diagnostics).")
     return ctx
-
-
-def _plain(value):
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim == 0:
-        return float(arr)
-    arr = arr.copy()
-    arr.setflags(write=False)
-    return arr
