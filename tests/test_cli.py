@@ -139,6 +139,7 @@ def test_demo_prints_real_results():
     assert out.exit_code == 0
     assert "groundbeef.csv" in out.output and "faithful.csv" in out.output
     assert "4.01" in out.output  # gamma shape on groundbeef (R: 4.00834)
+    assert "95% interval (profile)" in out.output and "Model comparison" in out.output
 
 
 def test_installed_command_never_prints_a_traceback(tmp_path):

@@ -252,7 +252,8 @@ DEMO = (
 
 @app.command()
 def demo() -> None:
-    """Fit several families to real data shipped with mlekit and print the summaries."""
+    """Fit several families to real data shipped with mlekit: summaries with profile-likelihood
+    intervals, and the families ranked by AIC."""
     import mlekit as mk
 
     for filename, column, names in DEMO:
@@ -262,10 +263,9 @@ def demo() -> None:
         typer.echo(f"=== {filename}: column {column!r} (n = {x.size}) ===\n")
         fits = [mk.fit(mk.family(name), x) for name in names]
         for f in fits:
-            typer.echo(f.summary() + "\n")
-        ranked = sorted(fits, key=lambda f: f.aic)
-        ranking = ", ".join(f"{f.model_name} {f.aic:.1f}" for f in ranked)
-        typer.echo(f"AIC (lower is better): {ranking}  ->  {ranked[0].model_name}\n")
+            typer.echo(f.summary(ci="profile") + "\n")
+        if len(fits) > 1:
+            typer.echo(str(mk.compare(*fits)) + "\n")
 
 
 def main() -> None:
