@@ -155,3 +155,18 @@ def test_user_model_zero_inflated_poisson():
     assert fit.params["pi"] == pytest.approx(ref.x[0], rel=1e-5)
     assert fit.params["lambda"] == pytest.approx(ref.x[1], rel=1e-5)
     assert -fit.loglik <= ref.fun + 1e-9 * abs(ref.fun)
+
+
+def test_transform_bootstrap_interval_is_the_percentile_of_g_over_the_replicates(groundbeef):
+    fit = mk.fit("weibull", groundbeef)
+    sample = fit.bootstrap(200, seed=5)
+    median = fit.transform("scale * log(2) ** (1 / shape)", method="bootstrap", sample=sample)
+    by_hand = sample.estimates[:, 1] * np.log(2) ** (1 / sample.estimates[:, 0])
+    assert median.conf_int == pytest.approx(tuple(np.quantile(by_hand, [0.025, 0.975])),
+                                            rel=1e-12)
+    assert median.conf_int.method == "bootstrap percentile"
+    again = fit.transform("scale * log(2) ** (1 / shape)", method="bootstrap", replicates=200,
+                          seed=5)
+    assert again.conf_int == median.conf_int  # the same seed draws the same replicates
+    # parameters' intervals from the same replicates
+    assert fit.conf_int(method="bootstrap", sample=sample) == sample.conf_int()

@@ -160,7 +160,8 @@ class Fit:
     # -- intervals and derived quantities ---------------------------------------------------
     def conf_int(self, level: float = 0.95, method: str = "wald", *, scale: str = "natural",
                  bootstrap: str = "nonparametric", interval: str = "percentile",
-                 replicates: int = 999, seed: int | None = None, progress=None) -> dict:
+                 replicates: int = 999, seed: int | None = None, progress=None,
+                 sample=None) -> dict:
         r"""Confidence intervals ``{name: (lo, hi)}`` for the estimated parameters.
 
         Each value is a :class:`ConfidenceInterval`: it unpacks as ``lo, hi`` and says its
@@ -181,6 +182,8 @@ class Fit:
         bootstrap, interval, replicates, seed, progress
             Bootstrap only: ``"nonparametric"`` or ``"parametric"``; ``"percentile"`` or
             ``"bca"``; the number of replicates; the seed; a callback ``progress(done, total)``.
+        sample : BootstrapResult, optional
+            Replicates already drawn with :meth:`bootstrap` (then the four above are unused).
 
         Examples
         --------
@@ -195,8 +198,9 @@ class Fit:
         level = intervals.check_level(level)
         intervals.check_method(method)
         if method == "bootstrap":
-            sample = self.bootstrap(replicates=replicates, kind=bootstrap, seed=seed,
-                                    progress=progress)
+            if sample is None:
+                sample = self.bootstrap(replicates=replicates, kind=bootstrap, seed=seed,
+                                        progress=progress)
             return sample.conf_int(level, interval)
         if method == "profile":
             return {name: intervals.profile(self, name, level) for name in self.param_names}
@@ -215,7 +219,9 @@ class Fit:
                          seed=seed, progress=progress)
 
     def transform(self, fun: Callable[[dict], object] | str, level: float = 0.95, *,
-                  name: str | None = None, method: str = "wald") -> Estimate:
+                  name: str | None = None, method: str = "wald", sample=None,
+                  replicates: int = 999, seed: int | None = None,
+                  bootstrap: str = "nonparametric") -> Estimate:
         r"""The MLE of g(theta) — g(theta-hat), by invariance — with its delta-method SE.
 
         ``fun`` takes the parameter dict and must be written with ``jax.numpy`` operations
@@ -225,7 +231,9 @@ class Fit:
         differentiation; a vector g gets the covariance :math:`G \, \mathrm{Cov} \, G'`.
         ``method="profile"`` gives the profile-likelihood interval of a scalar g (the
         likelihood maximized subject to g(theta) = psi), which, unlike Wald's, does not depend
-        on how the model is parametrized.
+        on how the model is parametrized; ``method="bootstrap"`` the percentile interval of g
+        over bootstrap replicates (``sample=`` a :meth:`bootstrap` result to reuse, else
+        ``replicates`` / ``seed`` / ``bootstrap`` kind for new ones).
 
         Examples
         --------
@@ -239,8 +247,9 @@ class Fit:
         from ._inference import intervals
 
         level = intervals.check_level(level)
-        if method not in ("wald", "profile"):
-            raise ModelError(f"method={method!r}: transform intervals are 'wald' or 'profile'.")
+        if method not in intervals.METHODS:
+            raise ModelError(f"method={method!r}: transform intervals are one of "
+                             f"{intervals.METHODS}.")
         label = name if name is not None else (fun if isinstance(fun, str) else "")
         if isinstance(fun, str):
             from ._expr import compile_expression
@@ -272,6 +281,10 @@ class Fit:
 
             interval = profile_interval(intervals._context_for(self, "profile"), fun, level,
                                         est.value, est.se, name=label or "g")
+        if method == "bootstrap":
+            if sample is None:
+                sample = self.bootstrap(replicates, bootstrap, seed=seed)
+            interval = intervals.bootstrap_transform(sample, fun, self.params, level)
         return Estimate(est.value, est.se, level, label, est.cov, interval)
 
     # -- tests -------------------------------------------------------------------------------

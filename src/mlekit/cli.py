@@ -86,15 +86,14 @@ def fit(
             raise mk.ModelError("--cov cluster needs --groups COLUMN (cluster labels), and "
                                 "--groups is only used with --cov cluster.")
         result = mk.fit(model, x, cov=cov.value, groups=labels)
-        options = {}
-        if ci is CI.bootstrap:
-            options = dict(bootstrap=resampling.value, interval=interval.value,
-                           replicates=replicates, seed=seed)
-            if not as_json:
-                options["progress"] = _progress_bar()
+        options, sample = {}, None
+        if ci is CI.bootstrap:  # one set of replicates for the parameters and the transforms
+            sample = result.bootstrap(replicates, resampling.value, seed=seed,
+                                      progress=None if as_json else _progress_bar())
+            options = dict(interval=interval.value, sample=sample)
         intervals = result.conf_int(level, ci.value, **options) if as_json else None
-        estimates = [(t, result.transform(t, level, method="profile" if ci is CI.profile
-                                          else "wald")) for t in transform or []]
+        estimates = [(t, result.transform(t, level, method=ci.value, sample=sample))
+                     for t in transform or []]
         if as_json:
             out = result.to_dict()
             out["conf_int"] = {n: _interval_json(c) for n, c in intervals.items()}

@@ -142,6 +142,36 @@ def profile(fit, name: str, level: float) -> ConfidenceInterval:
                               any(c.lower_open for c in pieces), any(c.upper_open for c in pieces))
 
 
+def bootstrap_transform(sample, fun, params, level: float) -> ConfidenceInterval:
+    """The percentile interval of g over the replicates of a bootstrap ``sample`` (each
+    replicate's parameters through g at once, vectorized)."""
+    import jax
+
+    from .._params import split_flat
+
+    shapes = [sample.shapes[n] for n in sample.names]
+    fixed = {n: v for n, v in params.items() if n not in sample.names}
+
+    def g(row):
+        return fun({**fixed, **split_flat(row, sample.names, shapes)})
+
+    values = np.asarray(jax.vmap(g)(np.asarray(sample.estimates)), dtype=float)
+    values = values.reshape(values.shape[0], -1)
+    finite = np.all(np.isfinite(values), axis=1)
+    if finite.sum() < 20:
+        raise ModelError(f"g is finite on only {int(finite.sum())} of the {values.shape[0]} "
+                         "bootstrap replicates; check its domain.")
+    tails = [(1 - level) / 2, (1 + level) / 2]
+    ends = np.quantile(values[finite], tails, axis=0)
+    value_shape = np.shape(fun(params))
+    used = int(finite.sum())
+    note = f"{used} of {sample.replicates} {sample.kind} bootstrap replicates"
+    if used < values.shape[0]:
+        note += f"; g was not finite on {values.shape[0] - used}, which were dropped"
+    return ConfidenceInterval(_plain(ends[0].reshape(value_shape)),
+                              _plain(ends[1].reshape(value_shape)), "bootstrap percentile", note)
+
+
 def _context_for(fit, method: str):
     ctx = fit._context
     if ctx is None:
