@@ -255,3 +255,16 @@ def test_bad_g_raises_model_error(gamma_fit):
         profile_interval(ctx, Element("shape"), 0.95, shape + 1.0, se)
     with pytest.raises(mk.ModelError, match="level"):
         profile_interval(ctx, Element("shape"), 1.5, shape, se)
+
+
+def test_threshold_profile_approaches_the_edge_the_data_set():
+    """Regression: the Weibull3 threshold's profile steps past min(x), where the likelihood is
+    not finite; the search halves back toward that edge (as toward a bound of the parameter
+    space) and finds the end point between the estimate and min(x)."""
+    x = 5 + 2 * np.random.default_rng(3).weibull(1.5, 300)
+    fit = mk.fit(mk.Weibull3(), x)
+    assert fit.se["threshold"] is None  # non-regular (shape < 2): no Wald interval
+    ci = fit.conf_int(method="profile")["threshold"]
+    assert not ci.upper_open and fit.params["threshold"] < ci.upper < x.min()
+    held = mk.fit(mk.Weibull3(), x, fixed={"threshold": ci.upper})
+    assert 2 * (fit.loglik - held.loglik) == pytest.approx(chi2.ppf(0.95, 1), rel=1e-7)

@@ -68,4 +68,6 @@ def nonregular_diagnostic(model, names: tuple[str, ...], params) -> Diagnostic:
         "statistic, or a threshold near the smallest observation); such estimators converge "
         "faster than 1/sqrt(n) and are not normally distributed, so no standard error or Wald "
         "interval is given; the other parameters' standard errors treat them as known",
-        f"for intervals on {listed} use the bootstrap or the profile likelihood")
+        f"for intervals on {listed} use fit.conf_int(method='bootstrap')"
+        + ("" if set(names) <= set(model.presolved) else
+           " (or method='profile' for a threshold estimated by Newton)"))

@@ -407,20 +407,25 @@ def _side(profiler: _Profiler, side: int, chi2: float, step: float, bound: float
     """Step out from the estimate (first to the Wald end, then doubling the offset, halving the
     distance to a bound once a step would reach it) until the deviance passes chi2, then solve
     for the crossing."""
-    prev, offset = profiler.center, step
+    prev, offset, edge, failed_at = profiler.center, step, bound, None
     for _ in range(MAX_EXPANSIONS):
         psi = profiler.center.psi + side * offset
-        if side * (psi - bound) >= 0:
-            psi = prev.psi + 0.5 * (bound - prev.psi)
-        if psi == prev.psi or psi == bound:
+        if side * (psi - edge) >= 0:
+            psi = prev.psi + 0.5 * (edge - prev.psi)
+        if psi == prev.psi or psi == edge:
             break
         point = profiler.reach(psi, prev)
         if point is None:
-            return _failed(side, bound, prev, psi, chi2, name)
+            # an edge the data set (a threshold at the smallest observation, a support end):
+            # approach it by halving, as a bound of the parameter space
+            edge = failed_at = psi
+            continue
         if profiler.deviance(point) >= chi2:
             end = _crossing(profiler, prev, point, chi2)
             return _failed(side, bound, prev, psi, chi2, name) if end is None else _End(end)
         prev, offset = point, 2.0 * offset
+    if failed_at is not None:
+        return _failed(side, bound, prev, failed_at, chi2, name)
     return _unbounded(side, bound, prev, chi2, name)
 
 
