@@ -356,8 +356,10 @@ class Fit:
         ``ci`` chooses the intervals shown (``"wald"``, ``"profile"``, ``"bootstrap"``, with
         :meth:`conf_int`'s options); ``crlb=True`` adds the Cramer-Rao bound's standard
         deviations beside the standard errors."""
-        from ._inference.intervals import check_level
+        from ._inference.intervals import METHODS, check_level
 
+        if ci not in METHODS:
+            raise ModelError(f"ci={ci!r} is not an interval method; use one of {METHODS}.")
         return _render.text(self, check_level(level), ci, crlb, ci_options)
 
     def __str__(self):
