@@ -136,6 +136,21 @@ def test_conf_int_arguments():
         fit.conf_int(level=1.5)
     with pytest.raises(mk.ModelError, match="method='magic'"):
         fit.conf_int(method="magic")
+    with pytest.raises(mk.ModelError, match="scale='log' is not a Wald scale"):
+        fit.conf_int(scale="log")
+    with pytest.raises(mk.ModelError, match="replicates=5 must be an integer >= 20"):
+        fit.conf_int(method="bootstrap", replicates=5)
+    with pytest.raises(mk.ModelError, match="ci='x' is not an interval method"):
+        fit.summary(ci="x")
+    with pytest.raises(mk.ModelError, match="level=95"):
+        fit.summary(level=95)
+    with pytest.raises(mk.ModelError, match="cov='hc3' is not a covariance type"):
+        fit.cov_as("hc3")
+    stuck = mk.fit(mk.Weibull(), [1.0, 2.0, 4.0, 7.0], maxiter=1)
+    assert not stuck.converged
+    for method in ("profile", "bootstrap"):
+        with pytest.raises(mk.ModelError, match="did not converge"):
+            stuck.conf_int(method=method)
 
 
 def test_transform_arguments():
@@ -146,3 +161,7 @@ def test_transform_arguments():
         fit.transform(3)
     with pytest.raises(mk.ModelError, match="not finite"):
         fit.transform(lambda p: jnp.log(-p["rate"]))
+    with pytest.raises(mk.ModelError, match="method='delta'"):
+        fit.transform("1 / rate", method="delta")
+    with pytest.raises(mk.ModelError, match="the name 'mean' is not allowed"):
+        fit.transform("1 / mean")
