@@ -217,11 +217,11 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=()) -> Fit:
     names = tuple(n for n in model.params if n in natural or n in boundary)
     shapes = {n: model.params[n].shape for n in names}
     nonregular = tuple(n for n in model.nonregular(params) if n in shapes)
-    context = FitContext(model, objective, layout, {**fixed, **boundary}, fixed, boundary,
-                         np.asarray(result.u), names, shapes, nonregular, maxiter)
+    context = FitContext(model, objective, layout, fixed, boundary, np.asarray(result.u), names,
+                         shapes, nonregular, maxiter, np.asarray(result.hess))
     cov = None
     if result.status is not Status.NONFINITE:
-        cov = context.natural_cov(-result.hess)
+        cov = context.natural_cov(-context.hess)
     se = _se_of(cov, names, shapes, nonregular)
     converged = result.status is Status.CONVERGED
     message = result.message

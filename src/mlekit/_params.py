@@ -197,6 +197,18 @@ def readonly_array(a) -> np.ndarray:
     return a
 
 
+def flat_labels(names, shapes):
+    """One label per scalar of the parameters ``names`` flattened in order: the name, or
+    ``name[i,j]`` for an element of a vector or matrix parameter."""
+    for name in names:
+        shape = tuple(shapes[name])
+        if not shape:
+            yield name
+        else:
+            for index in np.ndindex(shape):
+                yield f"{name}[{','.join(map(str, index))}]"
+
+
 def split_flat(flat, names, shapes) -> dict:
     """A flat vector cut into {name: piece of that shape} (numpy or traced JAX arrays);
     scalars come out as 0-d."""

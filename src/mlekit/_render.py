@@ -44,12 +44,13 @@ def rows(fit, level: float = 0.95, ci: str = "wald", crlb: bool = False,
     head = ("parameter", "estimate", "std.error", *(("CRLB sd",) if crlb else ()),
             f"{level:.0%} interval ({label.replace('wald', 'Wald')})")
     out = []
+    fixed, ses = fit._fixed_labels(), fit._flat_se()
     for name, value in fit._flat_params().items():
         extra = ("",) if crlb else ()
-        if name in fit._fixed_labels():
+        if name in fixed:
             out.append((name, f"{value:.6g}", "fixed", *extra, ""))
             continue
-        se = fit._flat_se().get(name)
+        se = ses.get(name)
         places = decimals_for(se) if se is not None else None
         if crlb:
             extra = (fmt(bound[name], places) if name in bound else "n/a",)

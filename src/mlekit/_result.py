@@ -13,22 +13,17 @@ from . import _render
 from ._diagnostics import Diagnostic
 from ._errors import ModelError
 from ._inference import Estimate, delta_method
+from ._params import flat_labels, split_flat
 from ._params import plain_value as _plain
 from ._params import readonly_array as _readonly
-from ._params import split_flat
 
 
 def _flatten(values: Mapping) -> dict:
     """{name: scalar or array} -> {label: float}, labelling vector entries 'name[i]'."""
-    out = {}
-    for name, value in values.items():
-        arr = np.asarray(value, dtype=float)
-        if arr.ndim == 0:
-            out[name] = float(arr)
-        else:
-            for index in np.ndindex(arr.shape):
-                out[f"{name}[{','.join(map(str, index))}]"] = float(arr[index])
-    return out
+    arrays = {n: np.asarray(v, dtype=float) for n, v in values.items()}
+    labels = flat_labels(arrays, {n: a.shape for n, a in arrays.items()})
+    flat = np.concatenate([a.ravel() for a in arrays.values()] or [np.zeros(0)])
+    return dict(zip(labels, map(float, flat), strict=True))
 
 
 def _se_of(cov, names, shapes, nonregular) -> dict:
@@ -213,9 +208,9 @@ class Fit:
         batches; returns a ``BootstrapResult`` (replicate estimates, SEs, bias, percentile and
         BCa intervals)."""
         from ._inference.bootstrap import bootstrap
-        from ._inference.intervals import _context_for
+        from ._inference.intervals import context_for
 
-        return bootstrap(_context_for(self, "bootstrap"), replicates=replicates, kind=kind,
+        return bootstrap(context_for(self, "bootstrap"), replicates=replicates, kind=kind,
                          seed=seed, progress=progress)
 
     def transform(self, fun: Callable[[dict], object] | str, level: float = 0.95, *,
@@ -279,7 +274,7 @@ class Fit:
                 raise ModelError("a profile interval needs a scalar g; transform each element.")
             from ._inference.profile import profile_interval
 
-            interval = profile_interval(intervals._context_for(self, "profile"), fun, level,
+            interval = profile_interval(intervals.context_for(self, "profile"), fun, level,
                                         est.value, est.se, name=label or "g")
         if method == "bootstrap":
             if sample is None:
@@ -315,7 +310,7 @@ class Fit:
 
     def _flat_labels(self) -> list:
         """Labels of the rows of ``cov``: one per scalar of ``param_names``."""
-        return list(_flatten({n: self.params[n] for n in self.param_names}))
+        return list(flat_labels(self.param_names, self._shapes))
 
     def _fixed_labels(self) -> set:
         return {label for label in self._flat_params() if label.split("[")[0] in self.fixed}

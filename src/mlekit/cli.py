@@ -171,26 +171,23 @@ def _progress_bar():
     return progress
 
 
-def _interval_json(c) -> dict:
-    def js(v):
-        arr = np.asarray(v, dtype=float)
-        if arr.ndim:
-            return [js(a) for a in arr]
-        return float(arr) if np.isfinite(arr) else ("inf" if arr > 0 else "-inf")
+def _js(v):
+    """A number or nested list for JSON; an open interval's infinite end as "inf" / "-inf"
+    (JSON has no infinity)."""
+    arr = np.asarray(v, dtype=float)
+    if arr.ndim:
+        return [_js(a) for a in arr]
+    return float(arr) if np.isfinite(arr) else ("inf" if arr > 0 else "-inf")
 
-    return {"lower": js(c[0]), "upper": js(c[1]), "method": c.method, "note": c.note,
+
+def _interval_json(c) -> dict:
+    return {"lower": _js(c[0]), "upper": _js(c[1]), "method": c.method, "note": c.note,
             "lower_open": c.lower_open, "upper_open": c.upper_open}
 
 
 def _estimate_json(est) -> dict:
-    def js(v):
-        arr = np.asarray(v, dtype=float)
-        return float(arr) if arr.ndim == 0 else arr.tolist()
-
-    lo, hi = est.conf_int
-    return {"name": est.name, "value": js(est.value), "se": js(est.se),
-            "conf_int": {"lower": js(lo), "upper": js(hi),
-                         "method": getattr(est.conf_int, "method", "wald")}}
+    return {"name": est.name, "value": _js(est.value), "se": _js(est.se),
+            "conf_int": _interval_json(est.conf_int)}
 
 
 def _estimate_line(text, est, level) -> str:
@@ -198,7 +195,7 @@ def _estimate_line(text, est, level) -> str:
 
     lo, hi = est.conf_int
     places = decimals_for(float(np.max(est.se))) if np.ndim(est.se) == 0 else None
-    method = getattr(est.conf_int, "method", "wald").replace("wald", "Wald")
+    method = est.conf_int.method.replace("wald", "Wald")
     if np.ndim(est.value):
         return f"{text} = {np.asarray(est.value)!r} (se {np.asarray(est.se)!r})"
     return (f"{text} = {fmt(est.value, places)}  (se {fmt(est.se, places)}; "

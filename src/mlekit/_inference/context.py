@@ -9,7 +9,7 @@ log-likelihood only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,16 +22,16 @@ from .fisher import covariance
 class FitContext:
     """The maximization behind a :class:`~mlekit.Fit`.
 
-    ``objective`` is the log-likelihood of the free parameters (``layout``) with ``held`` (the
-    user's ``fixed`` plus the ``presolved`` order statistics / medians) at their values; ``u`` is
-    the maximum in unconstrained coordinates. ``names`` / ``shapes`` are the fit's
-    ``param_names`` (free and presolved): the rows of every covariance.
+    ``objective`` is the log-likelihood of the free parameters (``layout``) with the user's
+    ``fixed`` values and the ``presolved`` order statistics / medians held; ``u`` is the maximum
+    in unconstrained coordinates and ``hess`` the Hessian there, where the maximization left it
+    (else it is computed on demand). ``names`` / ``shapes`` are the fit's ``param_names`` (free
+    and presolved): the rows of every covariance.
     """
 
     model: Model
     objective: Objective
     layout: Layout
-    held: Mapping[str, np.ndarray]
     fixed: Mapping[str, np.ndarray]
     presolved: Mapping[str, np.ndarray]
     u: np.ndarray
@@ -39,6 +39,17 @@ class FitContext:
     shapes: Mapping[str, tuple]
     nonregular: tuple[str, ...]
     maxiter: int
+    hess: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def held(self) -> dict[str, np.ndarray]:
+        """Everything not maximized by Newton: the fixed and the presolved parameters."""
+        return {**self.fixed, **self.presolved}
+
+    def hessian(self) -> np.ndarray:
+        """The Hessian of the log-likelihood in ``u`` at ``u`` (no pass over the data when the
+        maximization kept it)."""
+        return self.hess if self.hess is not None else self.objective(self.u)[2]
 
     @property
     def x(self) -> np.ndarray:
@@ -70,29 +81,26 @@ class FitContext:
         cov = covariance(-np.asarray(bread_u), jac, self.keep(), meat_u)
         if cov is None or not self.presolved:
             return cov
-        cov = embed(cov, self.layout.names, self.names, self.shapes)
-        params = self.params()
-        for name, var in self.model.presolved_variance(params, self.n).items():
+        # the free parameters' block in the rows of names; the presolved (order statistics,
+        # known at the sqrt(n) scale) get zero rows, or a median's own variance
+        index = rows(self.names, self.shapes, self.layout.names)
+        total = sum(int(np.prod(self.shapes[n], dtype=int)) for n in self.names)
+        out = np.zeros((total, total))
+        out[np.ix_(index, index)] = cov
+        for name, var in self.model.presolved_variance(self.params(), self.n).items():
             if name in self.presolved:  # scalar parameters: one row each
-                i = offset(self.names, self.shapes, name)
-                cov[i, i] = var
-        return cov
+                (i,) = rows(self.names, self.shapes, (name,))
+                out[i, i] = var
+        return out
 
 
-def offset(names, shapes, name) -> int:
-    """Row of parameter ``name`` in a flat vector of ``names``."""
-    sizes = [int(np.prod(shapes[n], dtype=int)) for n in names]
-    return int(sum(sizes[: names.index(name)]))
-
-
-def embed(cov, free, names, shapes) -> np.ndarray:
-    """The covariance of the ``free`` parameters placed in the rows of ``names``; the others
-    (order statistics, known at the sqrt(n) scale) get zero rows."""
-    sizes = {n: int(np.prod(shapes[n], dtype=int)) for n in names}
-    offsets = dict(zip(names, np.cumsum([0] + [sizes[n] for n in names])[:-1], strict=True))
-    index = np.concatenate([np.arange(offsets[n], offsets[n] + sizes[n]) for n in free]
-                           or [np.zeros(0, dtype=int)]).astype(int)
-    total = sum(sizes.values())
-    out = np.zeros((total, total))
-    out[np.ix_(index, index)] = cov
-    return out
+def rows(names, shapes, subset) -> np.ndarray:
+    """Rows of the parameters in ``subset`` (in ``names`` order) in a vector of ``names``
+    flattened one after another."""
+    index, start = [], 0
+    for name in names:
+        size = int(np.prod(shapes[name], dtype=int))
+        if name in subset:
+            index.extend(range(start, start + size))
+        start += size
+    return np.asarray(index, dtype=int)

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._errors import ModelError
 from .._optimize.objective import chunk_derivs
-from .context import FitContext
+from .context import FitContext, rows
 
 KINDS = ("observed", "expected", "opg", "robust", "cluster")
 
@@ -58,19 +58,17 @@ def covariance_of(ctx: FitContext, kind: str, groups=None, seed=0
     """(covariance over ``ctx.names`` or None where singular, a note for the summary)."""
     check_kind(kind, groups)
     if kind == "observed":
-        _, _, hess = ctx.objective(ctx.u)
-        return ctx.natural_cov(-hess), ""
+        return ctx.natural_cov(-ctx.hessian()), ""
     if kind == "expected":
         info, note = expected_information(ctx, seed)
         return ctx.natural_cov(ctx.n * info), note
     scores = ctx.objective.scores(ctx.u)
     if kind == "opg":
         return ctx.natural_cov(scores.T @ scores), ""
-    _, _, hess = ctx.objective(ctx.u)
     if kind == "robust":
-        return ctx.natural_cov(-hess, scores.T @ scores), ""
+        return ctx.natural_cov(-ctx.hessian(), scores.T @ scores), ""
     sums, count = _group_sums(scores, groups, ctx.n)
-    return ctx.natural_cov(-hess, sums.T @ sums), f"{count} clusters"
+    return ctx.natural_cov(-ctx.hessian(), sums.T @ sums), f"{count} clusters"
 
 
 def _group_sums(scores: np.ndarray, groups, n: int) -> tuple[np.ndarray, int]:
@@ -107,12 +105,10 @@ def expected_information(ctx: FitContext, seed=0) -> tuple[np.ndarray, str]:
 def _natural_to_u(ctx: FitContext, info_natural: np.ndarray) -> np.ndarray:
     """J' I J: a natural-units information over all declared parameters, restricted to the free
     ones and carried to ``u`` (no score term: the expectation of the score is zero)."""
-    sizes = {n: int(np.prod(p.shape, dtype=int)) for n, p in ctx.model.params.items()}
-    starts = dict(zip(sizes, np.cumsum([0, *sizes.values()])[:-1], strict=True))
-    rows = np.concatenate([np.arange(starts[n], starts[n] + sizes[n]) for n in ctx.layout.names]
-                          or [np.zeros(0, dtype=int)]).astype(int)
+    shapes = {n: p.shape for n, p in ctx.model.params.items()}
+    free = rows(tuple(shapes), shapes, ctx.layout.names)
     _, jac = ctx.objective.natural(ctx.u)
-    return jac.T @ info_natural[np.ix_(rows, rows)] @ jac
+    return jac.T @ info_natural[np.ix_(free, free)] @ jac
 
 
 def _weighted_info(ctx: FitContext, points: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -40,10 +40,12 @@ class Estimate:
 
     @property
     def conf_int(self) -> tuple:
+        """A ``ConfidenceInterval``: the computed one, else Wald's."""
         if self.interval is not None:
             return self.interval
-        z = _z(self.level)
-        return (self.value - z * self.se, self.value + z * self.se)
+        from .intervals import ConfidenceInterval  # that module builds on this one
+
+        return ConfidenceInterval(*wald_interval(self.value, self.se, self.level), "wald")
 
     def __repr__(self):
         label = f"name={self.name!r}, " if self.name else ""

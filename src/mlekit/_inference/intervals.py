@@ -7,7 +7,7 @@ import numpy as np
 
 from .._errors import ModelError
 from .._params import plain_value as _plain
-from .fisher import _z
+from .fisher import _z, wald_interval
 
 
 class ConfidenceInterval(tuple):
@@ -60,13 +60,12 @@ def chi2_1_quantile(level: float) -> float:
     return _z(level) ** 2
 
 
-
 METHODS = ("wald", "profile", "bootstrap")
 SCALES = ("natural", "unconstrained")
 
 
 def check_level(level) -> float:
-    if not (isinstance(level, int | float) and 0 < level < 1):
+    if isinstance(level, bool) or not (isinstance(level, int | float) and 0 < level < 1):
         raise ModelError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95.")
     return float(level)
 
@@ -89,22 +88,21 @@ def wald(fit, name: str, level: float, scale: str = "natural") -> ConfidenceInte
         raise ModelError(f"no Wald interval for {name!r}: {_no_se_reason(fit)}; use "
                          "method='bootstrap' (or 'profile' for a regular parameter).")
     se = np.asarray(se, dtype=float)
-    z = _z(level)
     ctx = fit._context
     constraint = ctx.model.params[name].constraint if ctx is not None else None
     slope = None if constraint is None or name in ctx.presolved else constraint.slope(value)
-    if scale == "natural" or slope is None or not constraint.scale:
-        # the identity map (a real parameter) has one scale; the others stay natural and say so
-        kept = scale == "unconstrained" and (
-            constraint is None or slope is None or name in ctx.presolved)
-        label = "wald (natural scale)" if kept else "wald"
-        return ConfidenceInterval(_plain(value - z * se), _plain(value + z * se), label)
-    u = constraint.inverse(value)
+    if scale == "unconstrained" and slope is None:
+        # simplex, covariance matrix, order statistic: no elementwise map to build it on
+        return ConfidenceInterval(*map(_plain, wald_interval(value, se, level)),
+                                  "wald (natural scale)")
+    if scale == "natural" or not constraint.scale:
+        # a real parameter (the identity map) has one scale: plain Wald either way
+        return ConfidenceInterval(*map(_plain, wald_interval(value, se, level)), "wald")
     with np.errstate(divide="ignore"):
-        se_u = se / np.abs(slope)
-    ends = [np.asarray(constraint.forward(u + sign * z * se_u), dtype=float) for sign in (-1, 1)]
-    lo, hi = np.minimum(*ends), np.maximum(*ends)
-    return ConfidenceInterval(_plain(lo), _plain(hi), f"wald ({constraint.scale} scale)")
+        lo_u, hi_u = wald_interval(constraint.inverse(value), se / np.abs(slope), level)
+    ends = [np.asarray(constraint.forward(end), dtype=float) for end in (lo_u, hi_u)]
+    return ConfidenceInterval(_plain(np.minimum(*ends)), _plain(np.maximum(*ends)),
+                              f"wald ({constraint.scale} scale)")
 
 
 def _no_se_reason(fit) -> str:
@@ -117,7 +115,7 @@ def profile(fit, name: str, level: float) -> ConfidenceInterval:
     """The profile-likelihood interval of each element of parameter ``name``."""
     from .profile import Element, profile_interval
 
-    ctx = _context_for(fit, "profile")
+    ctx = context_for(fit, "profile")
     if name in ctx.presolved:
         raise ModelError(
             f"no profile interval for {name!r}: it is estimated from the data before the "
@@ -172,7 +170,8 @@ def bootstrap_transform(sample, fun, params, level: float) -> ConfidenceInterval
                               _plain(ends[1].reshape(value_shape)), "bootstrap percentile", note)
 
 
-def _context_for(fit, method: str):
+def context_for(fit, method: str):
+    """The fit's context, checked to be a converged maximum to measure intervals from."""
     ctx = fit._context
     if ctx is None:
         raise ModelError(f"this fit carries no data to compute {method} intervals from.")

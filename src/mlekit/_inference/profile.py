@@ -40,7 +40,7 @@ from .._errors import ModelError
 from .._optimize import Status, maximize
 from .._optimize.objective import _derivs
 from .context import FitContext
-from .intervals import ConfidenceInterval, chi2_1_quantile
+from .intervals import ConfidenceInterval, check_level, chi2_1_quantile
 
 #: penalty relative to the local curvature of the profile: each multiplier update shrinks the
 #: constraint violation ~RHO-fold, and the inner Hessian's condition number grows by ~RHO
@@ -344,12 +344,10 @@ def profile_interval(ctx: FitContext, g: Callable, level: float, estimate: float
     >>> [round(v, 4) for v in ci]  # the roots of 2 (l(4/7) - l(r)) = 3.84, l(r) = 4 log r - 7 r
     [0.1774, 1.3275]
     """
-    if not 0 < level < 1:
-        raise ModelError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95.")
+    chi2 = chi2_1_quantile(check_level(level))
     profiler = _Profiler(ctx, g, se)
     center = profiler.center
     _check_estimate(estimate, center.psi)
-    chi2 = chi2_1_quantile(level)
     step = math.sqrt(chi2) * _step(estimate, se, center)  # first try: the Wald end
     with np.errstate(all="ignore"):  # non-finite values far out are failed solves, handled
         lo = _side(profiler, -1, chi2, step, bounds[0], name)

@@ -12,6 +12,7 @@ binomial size of infinity) the likelihood ratio's null distribution is a mixture
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 from collections.abc import Mapping, Sequence
@@ -560,15 +561,15 @@ def _restricted_context(ctx, theta, held, values):
     layout puts the restricted parameters on the identity map."""
     from .._optimize import Layout, Objective
     from .._params import RealLine
-    from .context import FitContext
 
     layout = Layout(ctx.layout.names,
                     tuple(RealLine() if n in values else c
                           for n, c in zip(ctx.layout.names, ctx.layout.constraints, strict=True)),
                     ctx.layout.shapes)
     objective = Objective(ctx.model, layout, held, ctx.x)
-    return FitContext(ctx.model, objective, layout, held, ctx.fixed, ctx.presolved,
-                      layout.pack(theta), ctx.names, ctx.shapes, ctx.nonregular, ctx.maxiter)
+    presolved = {n: v for n, v in held.items() if n not in ctx.fixed}
+    return dataclasses.replace(ctx, objective=objective, layout=layout, presolved=presolved,
+                               u=layout.pack(theta), hess=None)
 
 
 def _score_and_information(at, information) -> tuple[np.ndarray, np.ndarray, str]:
