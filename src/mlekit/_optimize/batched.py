@@ -31,7 +31,7 @@ import numpy as np
 
 from .._data import CHUNK, WORKERS, Chunks, bucket
 from .._model import Model
-from .newton import DECREMENT_TOL, POLISH_ABOVE
+from .newton import DECREMENT_TOL, NULL_TOL, POLISH_ABOVE, region_scale
 from .objective import Layout, _derivs
 
 #: values (members x padded observations) per batch: bounds the memory of a batch's weights or
@@ -257,21 +257,28 @@ def _finite(ll, g, h) -> np.ndarray:
 
 
 def _eig(g: np.ndarray, h: np.ndarray):
-    """Eigen-decomposition ``-H = V diag(lam) V'`` of every member and ``a = V' g``; members
-    with non-finite derivatives get the identity (their results are never used)."""
+    """Eigen-decomposition ``-H_s = V diag(lam) V'`` of every member's Hessian scaled to the
+    trust region (``H_s = D^-1 H D^-1``, ``D = diag(sqrt|diag H|)``, as in
+    :func:`.newton.maximize`), ``a = V' D^-1 g`` and ``d``; members with non-finite derivatives
+    get the identity (their results are never used)."""
     ok = np.all(np.isfinite(h), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
     eye = np.broadcast_to(np.eye(h.shape[1]), h.shape)
-    lam, vec = np.linalg.eigh(np.where(ok[:, None, None], -h, eye))
-    a = np.einsum("bji,bj->bi", vec, np.where(ok[:, None], g, 0.0))
-    return lam, vec, a, ok
+    h = np.where(ok[:, None, None], h, -eye)
+    d = region_scale(h)
+    lam, vec = np.linalg.eigh(-h / (d[:, :, None] * d[:, None, :]))
+    a = np.einsum("bji,bj->bi", vec, np.where(ok[:, None], g, 0.0) / d)
+    return lam, vec, a, ok, d
 
 
 def decrements(lam, a, ok) -> tuple[np.ndarray, np.ndarray]:
     """Newton decrements ``g' (-H)^-1 g = sum a_j^2 / lam_j`` and whether ``-H`` is positive
-    definite, per member (inf where it is not)."""
-    definite = ok & np.all(np.isfinite(lam), axis=1) & (lam[:, 0] > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dec = np.sum(a * a / lam, axis=1)
+    definite, per member (inf where it is not); null directions count as curvature NULL_TOL
+    times the largest, as in :func:`.newton.newton_decrement`."""
+    floor = NULL_TOL * np.maximum(lam[:, -1], 0.0)
+    definite = (ok & np.all(np.isfinite(lam), axis=1) & (lam[:, -1] > 0)
+                & (lam[:, 0] >= -1e3 * floor))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        dec = np.sum(a * a / np.maximum(lam, floor[:, None]), axis=1)
     return np.where(definite, dec, np.inf), definite
 
 
@@ -325,7 +332,7 @@ class _State:
 
 def maximize_batch(derivs: Derivs, u0: np.ndarray, maxiter: int = 200,
                    members: np.ndarray | None = None, start=None, radius: float = 1.0,
-                   max_radius: float = 1e3) -> BatchResult:
+                   max_radius: float = 1e8) -> BatchResult:
     """Maximize B log-likelihoods from ``u0`` (B, k) by trust-region Newton, member by member
     in lockstep.
 
@@ -351,7 +358,7 @@ def maximize_batch(derivs: Derivs, u0: np.ndarray, maxiter: int = 200,
         active = status == ACTIVE
         if not active.any():
             break
-        lam, vec, a, ok = _eig(s.g, s.h)
+        lam, vec, a, ok, d = _eig(s.g, s.h)
         dec, definite = decrements(lam, a, ok)
         scale = np.maximum(1.0, 1e-6 * np.abs(s.ll))
         meets = active & definite & (dec <= DECREMENT_TOL * scale)
@@ -367,13 +374,17 @@ def maximize_batch(derivs: Derivs, u0: np.ndarray, maxiter: int = 200,
         p = np.zeros_like(s.u)
         if stepping.any():
             p[stepping] = trust_region_steps(lam[stepping], vec[stepping], a[stepping],
-                                             radius[stepping])
-        if polish.any():  # the Newton step, V (a / lam)
-            p[polish] = np.einsum("bij,bj->bi", vec[polish], a[polish] / lam[polish])
+                                             radius[stepping]) / d[stepping]
+        if polish.any():  # the Newton step, V (a / lam), null directions left alone
+            lp = lam[polish]
+            keep = lp > NULL_TOL * lp[:, -1:]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                coef = np.where(keep, a[polish] / lp, 0.0)
+            p[polish] = np.einsum("bij,bj->bi", vec[polish], coef) / d[polish]
         trial = s.u + p
         ll_t, g_t, h_t = derivs(trial, stepping | polish)
         finite = _finite(ll_t, g_t, h_t)
-        lam_t, _, a_t, ok_t = _eig(g_t, h_t)
+        lam_t, _, a_t, ok_t, _ = _eig(g_t, h_t)
         dec_t, definite_t = decrements(lam_t, a_t, ok_t)
         better = finite & definite_t & (dec_t < dec)
         # polishing: keep the step if it lowers the decrement; converged either way
@@ -381,13 +392,13 @@ def maximize_batch(derivs: Derivs, u0: np.ndarray, maxiter: int = 200,
         s.take(keep, trial, ll_t, g_t, h_t)
         iters[keep] += 1
         status[polish] = CONVERGED
-        _judge(s, stepping, p, trial, (ll_t, g_t, h_t), finite, better, dec, definite,
+        _judge(s, stepping, p, d, trial, (ll_t, g_t, h_t), finite, better, dec, definite,
                dec_t, radius, max_radius, status)
         iters[stepping] = it + 1
     return BatchResult(s.u, s.ll, status, iters)
 
 
-def _judge(s: _State, stepping, p, trial, derivs_t, finite, better, dec, definite, dec_t,
+def _judge(s: _State, stepping, p, d, trial, derivs_t, finite, better, dec, definite, dec_t,
            radius, max_radius, status) -> None:
     """The trust-region ratio test of each stepping member (in place: state, radius,
     status)."""
@@ -397,7 +408,7 @@ def _judge(s: _State, stepping, p, trial, derivs_t, finite, better, dec, definit
         actual = np.where(finite, ll_t - s.ll, -np.inf)
         rho = np.where(predicted > 0, actual / predicted,
                        np.where(actual >= 0, 1.0, -np.inf))
-    step_norm = np.linalg.norm(p, axis=1)
+    step_norm = np.linalg.norm(d * p, axis=1)  # in the region's scaled units
     shrink = stepping & (rho < 0.25)
     grow = stepping & (rho > 0.75) & (step_norm >= 0.99 * radius)
     radius[:] = np.where(shrink, 0.25 * step_norm,

@@ -4,9 +4,14 @@ Maximizes a log-likelihood ``ll(u)`` given a function returning ``(ll, g, H)``. 
 solves the trust-region subproblem exactly through the eigendecomposition of ``-H``
 (Moré & Sorensen): where ``-H`` is positive definite and the Newton step fits in the region, it
 is the Newton step; elsewhere (far from the optimum, where ``H`` may be indefinite) it is the
-regularized step ``-(B + mu I)^-1 g`` on the region's boundary. Convergence is declared only
-when the Newton decrement ``g' (-H)^-1 g`` (the log-likelihood still to gain, doubled; invariant
-to reparametrization and scaled like n) is ~0 AND ``-H`` is positive definite.
+regularized step ``-(B + mu I)^-1 g`` on the region's boundary. The region is an ellipsoid
+scaled by ``sqrt|diag H|`` (Moré 1983): its radius counts standard errors, not raw units, so
+data measured in nanometres or in billions fit alike (a location at 1e9 with a unit-radius
+region in raw units needed a billion steps). Convergence is declared only when the Newton
+decrement ``g' (-H)^-1 g`` (the log-likelihood still to gain, doubled; invariant to
+reparametrization and scaled like n) is ~0 AND ``-H`` is positive definite — or positive
+semidefinite with the score ~0 along its null directions too: a ridge of equal maxima (an
+unidentifiable model), which the diagnostics then name.
 """
 
 from __future__ import annotations
@@ -42,15 +47,45 @@ class NewtonResult:
     decrement: float
 
 
+#: eigenvalues of -H scaled to unit diagonal below this times the largest are null: directions
+#: the data do not determine (float64 rounding leaves ~1e-16 there)
+NULL_TOL = 1e-10
+
+
+def region_scale(h: np.ndarray) -> np.ndarray:
+    """d = sqrt|diag H| (per member for stacked H): the scale of the trust region and of the
+    null-direction test; a zero curvature counts as the smallest positive float."""
+    return np.sqrt(np.maximum(np.abs(np.diagonal(h, axis1=-2, axis2=-1)), 1e-300))
+
+
+def _scaled(h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(eigenvalues, eigenvectors, d) of D^-1 (-H) D^-1 with D = diag(d)."""
+    d = region_scale(h)
+    lam, vec = np.linalg.eigh(-h / np.outer(d, d))
+    return lam, vec, d
+
+
 def newton_decrement(g: np.ndarray, h: np.ndarray) -> tuple[float, bool]:
-    """(g' (-H)^-1 g, whether -H is positive definite)."""
+    """(g' (-H)^-1 g, whether -H is positive definite). Null directions of -H (a ridge) count
+    as curvature NULL_TOL times the largest: the score must vanish along them too."""
     if g.size == 0:
         return 0.0, True
-    lam, vec = np.linalg.eigh(-h)
-    if not np.all(np.isfinite(lam)) or lam[0] <= 0:
+    if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g))):
         return np.inf, False
-    a = vec.T @ g
-    return float(np.sum(a * a / lam)), True
+    lam, vec, d = _scaled(h)
+    floor = NULL_TOL * max(lam[-1], 0.0)
+    if not lam[-1] > 0 or lam[0] < -1e3 * floor:
+        return np.inf, False
+    a = vec.T @ (g / d)
+    return float(np.sum(a * a / np.maximum(lam, floor))), True
+
+
+def newton_step(g: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """(-H)^+ g: the Newton step, with null directions (a ridge) left alone."""
+    lam, vec, d = _scaled(h)
+    keep = lam > NULL_TOL * lam[-1]
+    a = vec.T @ (g / d)
+    return (vec[:, keep] @ (a[keep] / lam[keep])) / d
 
 
 def trust_region_step(g: np.ndarray, h: np.ndarray, radius: float) -> np.ndarray:
@@ -91,7 +126,7 @@ def maximize(
     u0: np.ndarray,
     maxiter: int = 200,
     radius: float = 1.0,
-    max_radius: float = 1e3,
+    max_radius: float = 1e8,
 ) -> NewtonResult:
     """Maximize ``ll`` from ``u0`` by trust-region Newton with exact derivatives."""
     u = np.asarray(u0, dtype=float)
@@ -107,7 +142,7 @@ def maximize(
             if dec > POLISH_ABOVE * scale:
                 # one last Newton step: convergence is quadratic here, so it takes the estimate
                 # from ~1e-7 relative to the precision of float64 for the price of one pass
-                trial = u + np.linalg.solve(-h, g)
+                trial = u + newton_step(g, h)
                 ll_new, g_new, h_new = derivs(trial)
                 dec_new, definite_new = newton_decrement(g_new, h_new)
                 if definite_new and np.isfinite(ll_new) and dec_new < dec:
@@ -116,14 +151,15 @@ def maximize(
                                 "score ~ 0 and Hessian negative definite", dec)
         if it == maxiter:
             break
-        p = trust_region_step(g, h, radius)
+        d = region_scale(h)  # the region's scale (see the module's docstring)
+        p = trust_region_step(g / d, h / np.outer(d, d), radius) / d
         predicted = g @ p + 0.5 * p @ h @ p
         trial = u + p
         ll_new, g_new, h_new = derivs(trial)
         finite = np.isfinite(ll_new) and np.all(np.isfinite(g_new)) and np.all(np.isfinite(h_new))
         actual = ll_new - ll if finite else -np.inf
         rho = actual / predicted if predicted > 0 else (1.0 if actual >= 0 else -np.inf)
-        step_norm = np.linalg.norm(p)
+        step_norm = np.linalg.norm(d * p)
         if rho < 0.25:
             radius = 0.25 * step_norm
         elif rho > 0.75 and step_norm >= 0.99 * radius:
