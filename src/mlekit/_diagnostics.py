@@ -7,12 +7,18 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ._optimize import NewtonResult, Status
+from ._params import flat_labels
 
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One finding: a stable ``code``, a ``severity`` ("error", "warning", "info"),
-    what was found (``message``) and what to do about it (``remedy``)."""
+    """One finding: a stable ``code``, a ``severity``, what was found (``message``) and what
+    to do about it (``remedy``).
+
+    Severities: ``error`` — there is no valid MLE to report (the fit has ``converged`` False,
+    or ``mk.fit(..., strict=True)`` raises FitError); ``warning`` — the estimate stands but some
+    inference does not (an interval, a standard error); ``note`` — advice. Every code is listed
+    with an example and its remedy in docs/diagnostics.md."""
 
     code: str
     severity: str
@@ -23,10 +29,134 @@ class Diagnostic:
         return asdict(self)
 
 
-CONDITION_LIMIT = 1e12
+#: a direction whose curvature, relative to the largest (on the information scaled to unit
+#: diagonal), is below this is one the data do not determine: float64 rounding leaves ~1e-16
+#: there, while a weakly identified but identified direction keeps orders of magnitude more
+NULL_TOL = 1e-10
+#: above this condition number of the scaled information, identified but barely: a warning
+CONDITION_LIMIT = 1e8
 
 
-def convergence_diagnostics(result: NewtonResult, n: int) -> tuple[Diagnostic, ...]:
+@dataclass(frozen=True)
+class Unidentified:
+    """Directions of the unconstrained parameters along which the log-likelihood is flat at
+    the maximum: ``labels`` of the natural-parameter entries they move (whose standard errors
+    do not exist) and ``message`` naming the trade-off in parameter names."""
+
+    labels: tuple[str, ...]
+    message: str
+    basis: object  # (k, m) numpy basis of the flat directions in u
+
+
+def scaled_information(hess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(eigenvalues, eigenvectors) of -H scaled to unit diagonal (scale-free: a parameter
+    measured in nanometres and one in years compare fairly), and the scale vector."""
+    info = -np.asarray(hess, dtype=float)
+    d = np.sqrt(np.maximum(np.diag(info), np.finfo(float).tiny))
+    lam, vec = np.linalg.eigh(info / np.outer(d, d))
+    return (lam, vec), d
+
+
+def identification(hess: np.ndarray, layout, u: np.ndarray, loglik=None) -> Unidentified | None:
+    """The flat directions of a maximum (-H positive semidefinite and singular), or None.
+    ``loglik(u)`` lets the message name the combination the data determine."""
+    hess = np.asarray(hess, dtype=float)
+    if hess.size == 0 or not np.all(np.isfinite(hess)):
+        return None
+    (lam, vec), d = scaled_information(hess)
+    top = max(lam[-1], 0.0)
+    null = lam <= NULL_TOL * top
+    if not null.any() or top == 0.0 or np.any(lam[null] < -1e3 * NULL_TOL * top):
+        return None  # definite, or indefinite (a saddle: not a maximum at all)
+    basis = vec[:, null] / d[:, None]  # back from the scaled coordinates to u
+    owners = _coordinate_labels(layout)
+    moved = np.sum(vec[:, null] ** 2, axis=1) > 1e-12
+    labels = tuple(dict.fromkeys(label for i in np.flatnonzero(moved) for label in owners[i]))
+    return Unidentified(labels, _trade_off(basis, layout, np.asarray(u, dtype=float), loglik),
+                        basis)
+
+
+def _coordinate_labels(layout) -> list[tuple[str, ...]]:
+    """For each coordinate of u, the labels of the natural entries it moves: itself for an
+    elementwise map (log, logit), every entry of its parameter otherwise (a simplex)."""
+    out = []
+    for name, shape, size in zip(layout.names, layout.shapes, layout.sizes, strict=True):
+        labels = tuple(flat_labels((name,), {name: shape}))
+        if size == len(labels):
+            out.extend((label,) for label in labels)
+        else:
+            out.extend([tuple(labels)] * size)
+    return out
+
+
+def _coordinate_scales(layout) -> list[str]:
+    """The scale each coordinate of u is on: "" (identity), "log", "logit"."""
+    return [c.scale for c, size in zip(layout.constraints, layout.sizes, strict=True)
+            for _ in range(size)]
+
+
+def _combination(i: int, j: int, u: np.ndarray, layout, loglik, a: str, b: str) -> str | None:
+    """The combination of parameters a, b (coordinates i, j of u) that the data determine,
+    where it is their sum, difference, product or ratio: the one along whose level curve the
+    log-likelihood stays flat (tried a finite step away; the tangent alone cannot tell a + b
+    from a*b where a = b)."""
+    ci, cj = _constraint_of(layout, i), _constraint_of(layout, j)
+    ta, tb = float(ci.forward(u[i])), float(cj.forward(u[j]))
+    step = 0.05 * max(abs(ta), abs(tb), 1e-3)
+    moves = {f"{a} + {b}": (ta + step, tb - step), f"{a} - {b}": (ta + step, tb + step),
+             f"{a}*{b}": (ta * 1.05, tb / 1.05), f"{a}/{b}": (ta * 1.05, tb * 1.05)}
+    base = loglik(u)
+    for combo, (va, vb) in moves.items():
+        if not (ci.contains(np.asarray(va)) and cj.contains(np.asarray(vb))):
+            continue
+        trial = u.copy()
+        trial[i], trial[j] = float(ci.inverse(np.asarray(va))), float(cj.inverse(np.asarray(vb)))
+        if abs(loglik(trial) - base) <= 1e-8 * max(1.0, abs(base)):
+            return combo
+    return None
+
+
+def _constraint_of(layout, i: int):
+    """The constraint of coordinate i of u (elementwise constraints only)."""
+    start = 0
+    for c, size in zip(layout.constraints, layout.sizes, strict=True):
+        if i < start + size:
+            return c
+        start += size
+    raise IndexError(i)
+
+
+def _trade_off(basis: np.ndarray, layout, u: np.ndarray, loglik) -> str:
+    """Plain words for the flat directions ``basis`` (columns, in u) at ``u``."""
+    owners, scales = _coordinate_labels(layout), _coordinate_scales(layout)
+    parts = []
+    for j in range(basis.shape[1]):
+        v = basis[:, j] / np.max(np.abs(basis[:, j]))
+        big = np.flatnonzero(np.abs(v) > 0.05)
+        names = [" / ".join(owners[i]) for i in big]
+        if len(big) == 1:
+            parts.append(f"{names[0]} does not change the likelihood: the data carry no "
+                         "information about it")
+            continue
+        joined = ", ".join(names[:-1]) + f" and {names[-1]}"
+        text = f"{joined} trade off exactly"
+        combo = None
+        if len(big) == 2 and all(len(owners[i]) == 1 for i in big) and loglik is not None:
+            combo = _combination(*big, u, layout, loglik, *names)
+        if combo:
+            text = f"only {combo} is determined by the data: {names[0]} and {names[1]} trade off"
+        else:
+            scale = {"": "", "log": "log ", "logit": "logit "}
+            direction = " ".join(f"{'+' if v[i] >= 0 else '-'} {abs(v[i]):.3g} "
+                                 f"{scale.get(scales[i], '')}{names[k]}"
+                                 for k, i in enumerate(big)).lstrip("+ ")
+            text += f" (the log-likelihood is flat along {direction})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def convergence_diagnostics(result: NewtonResult, n: int,
+                            unidentified: Unidentified | None = None) -> tuple[Diagnostic, ...]:
     out = []
     if result.status is Status.MAX_ITERATIONS:
         out.append(Diagnostic(
@@ -40,23 +170,81 @@ def convergence_diagnostics(result: NewtonResult, n: int) -> tuple[Diagnostic, .
     elif result.status is Status.NONFINITE:
         out.append(Diagnostic("nonfinite", "error", result.message,
                               "give start= values where the log-density is finite."))
-    if result.grad.size:
-        lam = np.linalg.eigvalsh(-result.hess) if np.all(np.isfinite(result.hess)) else [np.nan]
-        if not np.all(np.isfinite(lam)) or np.min(lam) <= 0:
+    if unidentified is not None:
+        out.append(Diagnostic(
+            "not_identifiable", "warning",
+            f"the model is not identifiable from these data: {unidentified.message}; the "
+            f"standard errors of {', '.join(unidentified.labels)} do not exist (reported as "
+            "not estimable), and their estimates are one point of a ridge of equally good ones",
+            "reparametrize so that only the determined combination is a parameter, fix one of "
+            "the parameters that trade off (fixed={...}), or drop a redundant column or term"))
+    elif result.grad.size and result.status is not Status.NONFINITE:
+        (lam, _), _ = scaled_information(result.hess) if np.all(np.isfinite(result.hess)) \
+            else ((np.array([np.nan]), None), None)
+        if not np.all(np.isfinite(lam)) or lam[0] <= 0:
             out.append(Diagnostic(
                 "hessian_not_negative_definite", "error",
-                "the Hessian of the log-likelihood is not negative definite at the estimate, so "
-                "it is not a strict local maximum and standard errors do not exist",
-                "the model may be unidentifiable (parameters that trade off exactly) or the "
-                "estimate may sit on a ridge; fix a parameter or simplify the model."))
-        elif np.max(lam) / np.min(lam) > CONDITION_LIMIT:
+                "the Hessian of the log-likelihood is not negative definite where the optimizer "
+                "stopped, so it is not a strict local maximum (a saddle point, or a ridge) and "
+                "standard errors do not exist",
+                "try other start= values (mk.fit(..., starts=20) searches several); the model "
+                "may be unidentifiable (parameters that trade off) or need rescaling"))
+        elif lam[-1] / lam[0] > CONDITION_LIMIT:
             out.append(Diagnostic(
                 "ill_conditioned", "warning",
-                f"the observed information has condition number {np.max(lam) / np.min(lam):.3g}; "
-                "some parameter combinations are barely determined by the data",
-                "standard errors may be unreliable; consider reparametrizing or fixing a "
-                "parameter."))
+                f"the observed information, scaled to unit diagonal, has condition number "
+                f"{lam[-1] / lam[0]:.3g}: some parameter combinations are barely determined by "
+                "the data (strongly correlated estimates)",
+                "standard errors are large and Wald intervals may be poor: use "
+                "conf_int(method='profile'), or reparametrize (e.g. centre covariates)"))
     return tuple(out)
+
+
+#: a coordinate whose curvature per observation is below this is weakly held: the estimate
+#: may be a point on the way to infinity, where score and curvature both fade
+WEAK_CURVATURE = 1e-8
+
+
+def running_off(loglik, start: np.ndarray, u: np.ndarray, hess: np.ndarray, n: int,
+                layout) -> Diagnostic | None:
+    """An estimate at which Newton's tests pass only because the likelihood flattens out on
+    the way to infinity (a separated logistic regression, a rate running to 0): along the
+    direction the optimizer travelled in the weakly curved coordinates, the log-likelihood
+    keeps rising at 1.5, 2 and 3 times the distance. Costs three evaluations, and only where
+    some coordinate's curvature per observation is below WEAK_CURVATURE."""
+    weak = -np.diag(hess) < WEAK_CURVATURE * n
+    step = np.where(weak, u - start, 0.0)
+    if not weak.any() or not np.any(step):
+        return None
+    previous = loglik(u)
+    for factor in (0.5, 1.0, 2.0):
+        value = loglik(u + factor * step)
+        if not value > previous:
+            return None
+        previous = value
+    owners = _coordinate_labels(layout)
+    names = ", ".join(dict.fromkeys(label for i in np.flatnonzero(step) for label in owners[i]))
+    return Diagnostic(
+        "estimate_at_infinity", "error",
+        f"{names} run(s) off towards the edge of the parameter space: the log-likelihood keeps "
+        "increasing in that direction (its score and curvature fade, so the optimizer's tests "
+        "pass at an arbitrary point), and no finite maximum likelihood estimate exists; in a "
+        "regression this is separation (a covariate predicts the outcome perfectly)",
+        f"fix {names} (fixed={{...}}), drop the term that separates the data, or choose a model "
+        "whose limit describes them")
+
+
+def boundary_diagnostic(found, model) -> Diagnostic:
+    """An estimate on the boundary of the parameter space (from a model's BoundaryEstimate)."""
+    labels = ", ".join(found.elements)
+    return Diagnostic(
+        "boundary_estimate", "warning",
+        f"{found.why}: the MLE of {model.name} {labels} lies on the boundary of the parameter "
+        "space, where the likelihood has no interior maximum in it; the estimate stands, but "
+        f"the usual asymptotics fail there, so {labels} has no standard error and no Wald "
+        "interval",
+        f"for an interval on {labels} use fit.conf_int(method='profile') (a likelihood-ratio "
+        "interval with its end at the boundary)")
 
 
 def nonregular_diagnostic(model, names: tuple[str, ...], params) -> Diagnostic:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._data import check_range, has_spread, observe
-from ._diagnostics import Diagnostic, convergence_diagnostics, nonregular_diagnostic
-from ._errors import FitError, ModelError
+from ._diagnostics import (
+    Diagnostic,
+    boundary_diagnostic,
+    convergence_diagnostics,
+    identification,
+    nonregular_diagnostic,
+    running_off,
+)
+from ._errors import BoundaryEstimate, FitError, ModelError, NoEstimate
 from ._families import family as family_by_name
 from ._inference.context import FitContext
 from ._inference.covariances import check_kind
@@ -32,6 +40,9 @@ def fit(
     maxiter: int = 200,
     cov: str = "observed",
     groups=None,
+    starts: int | Sequence[Mapping[str, float]] | None = None,
+    seed: int = 0,
+    strict: bool = False,
 ) -> Fit:
     r"""Fit ``model`` to ``data`` by maximum likelihood.
 
@@ -56,10 +67,25 @@ def fit(
         The covariance behind ``se`` and Wald intervals (see :meth:`Fit.cov_as`).
     groups : array-like, optional
         One cluster label per observation, for ``cov="cluster"``.
+    starts : int or list of dict, optional
+        Search for other local maxima: ``starts=N`` runs N Newton maximizations from dispersed
+        points (the default start, and the model's start rule on random subsamples, jittered)
+        in one vectorized batch; a list gives the start values (natural units, like
+        ``start=``) to run besides the default. The fit reports the best maximum;
+        ``fit.optima`` lists every distinct one (log-likelihood, parameters, how many starts
+        reached it) and a ``multiple_optima`` diagnostic says when there are several.
+    seed : int
+        Seed of the dispersed starts.
+    strict : bool
+        Raise :class:`FitError` where there is no valid estimate (an ``error`` diagnostic, or
+        no convergence) instead of returning the fit that says so.
 
     Returns
     -------
     Fit
+        With ``diagnostics``: ``error`` (no valid MLE: ``converged`` is False, and where the
+        data admit no MLE at all, ``params`` are None and ``loglik`` is the supremum),
+        ``warning`` (the estimate stands, some inference does not), ``note`` (advice).
 
     Examples
     --------
@@ -72,39 +98,149 @@ def fit(
     check_kind(cov, groups)
     if not (isinstance(maxiter, int) and maxiter >= 0):
         raise ModelError(f"maxiter={maxiter!r} must be a non-negative integer, e.g. 200.")
+    if not isinstance(strict, bool):
+        raise ModelError(f"strict={strict!r} must be True or False.")
     x, lo, hi = observe(data, "data", ndim=1 + model.event_ndim,
                         measure=not model.stats_prove_support)
-    stats = _proven_stats(model, x) if lo is None else None
-    if stats is not None:
-        model = model.with_stats(stats)
-    else:
-        if lo is None:  # the full checks, which raise the precise error
-            lo, hi = check_range(x, "data")
-        model, x = model.prepare(x, (lo, hi))
-    fixed_values = _check_values(model, fixed, "fixed")
-    start_values = _check_values(model, start, "start")
-    if all(name in fixed_values for name in model.params):
-        raise ModelError("every parameter is fixed; leave at least one free to estimate.")
-    model.check_existence(x, fixed_values, stats)
+    on_boundary, found = {}, ()
+    try:
+        stats = _proven_stats(model, x) if lo is None else None
+        if stats is not None:
+            model = model.with_stats(stats)
+        else:
+            if lo is None:  # the full checks, which raise the precise error
+                lo, hi = check_range(x, "data")
+            try:
+                model, x = model.prepare(x, (lo, hi))
+            except BoundaryEstimate as err:
+                model = err.model or model
+                on_boundary, found = err.held, (err,)
+        fixed_values = _check_values(model, fixed, "fixed")
+        start_values = _check_values(model, start, "start")
+        if all(name in fixed_values for name in model.params):
+            raise ModelError("every parameter is fixed; leave at least one free to estimate.")
+        try:
+            model.check_existence(x, fixed_values, stats)
+        except BoundaryEstimate as err:
+            on_boundary, found = err.held, (err,)
+        on_boundary = {n: np.asarray(v, dtype=float) for n, v in on_boundary.items()
+                       if n not in fixed_values}
+        search = _check_starts(model, starts, seed)
+        out = _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxiter,
+                           stats, search)
+    except NoEstimate as err:
+        model = err.model or model
+        out = _no_estimate(model, x, _check_values(model, fixed, "fixed"), err)
+    if strict:
+        _raise_errors(out)
+    return out if cov == "observed" or not out.converged else out.cov_as(cov, groups=groups)
+
+
+def _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxiter, stats,
+                 search=None):
+    """Maximize over data that passed the checks: order statistics and boundary estimates
+    first, then Newton on the rest (from several starts with ``search``); infer and
+    diagnose."""
     # order-statistic MLEs first; the regular parameters are then maximized given them
     boundary = {n: np.asarray(v, dtype=float) for n, v in
                 (model.boundary_estimate(x).items() if model.presolved else ())
                 if n not in fixed_values}
-    run = _maximize(model, x, fixed_values, boundary, start_values, maxiter, stats)
+    held = {**boundary, **on_boundary}
+    run = _maximize(model, x, fixed_values, held, start_values, maxiter,
+                    None if on_boundary else stats)
     fallback = None
-    if run.result.status is not Status.CONVERGED and not boundary and not start_values:
+    if run.result.status is not Status.CONVERGED and not held and not start_values:
         fallback = model.boundary_fallback(x, fixed_values)
-    extra = ()
+    extra = tuple(boundary_diagnostic(err, model) for err in found)
+    optima = ()
+    if search is not None and run.layout.k and run.result.status is not Status.NONFINITE:
+        run, optima, found_optima = _search(model, x, run, search, maxiter)
+        extra += found_optima
     if fallback is not None:
         boundary, x_rest, why = fallback
         retry = _maximize(model, x_rest, fixed_values, boundary, start_values, maxiter)
         if retry.result.status is Status.CONVERGED:
             run = retry
-            extra = (Diagnostic("no_local_maximum", "warning", why,
-                                "compare with the family without a threshold (by AIC), or fix "
-                                "the threshold with fixed={...}"),)
-    out = _assemble(model, run, fixed_values, maxiter, extra)
-    return out if cov == "observed" else out.cov_as(cov, groups=groups)
+            extra += (Diagnostic("no_local_maximum", "warning", why,
+                                 "compare with the family without a threshold (by AIC), or fix "
+                                 "the threshold with fixed={...}"),)
+    elements = tuple(label for err in found for label in err.elements)
+    out = _assemble(model, run, fixed_values, maxiter, extra, elements)
+    return dataclasses.replace(out, optima=optima) if optima else out
+
+
+def _check_starts(model, starts, seed):
+    """``starts=`` / ``seed=`` validated: None, (number, seed) or (list of dicts, seed)."""
+    if starts is None:
+        return None
+    if not (isinstance(seed, int) and not isinstance(seed, bool)):
+        raise ModelError(f"seed={seed!r} must be an integer.")
+    if isinstance(starts, int) and not isinstance(starts, bool):
+        if starts < 1:
+            raise ModelError(f"starts={starts!r} must be a positive number of starts, e.g. 20.")
+        return starts, seed
+    if isinstance(starts, Sequence) and starts and all(isinstance(s, Mapping) for s in starts):
+        return [_check_values(model, s, "starts[i]") for s in starts], seed
+    raise ModelError(f"starts={starts!r} must be a number of starts (e.g. 20) or a list of "
+                     "start-value dicts such as [{'location': 0.0}, {'location': 5.0}].")
+
+
+def _search(model, x, run: _Run, search, maxiter):
+    """Maximize from many starts at once; continue from the best maximum found where it beats
+    the default run's. Returns (the run, the distinct optima, their diagnostics)."""
+    from ._optimize.multistart import dispersed_starts, explore, optima_diagnostics
+
+    starts, seed = search
+    layout, objective, u = run.layout, run.objective, run.result.u
+    held = objective.fixed
+    if isinstance(starts, int):
+        points = dispersed_starts(model, layout, held, x, u, starts, seed)
+    else:
+        here = objective.natural(u)[0]
+        points = np.stack([u] + [layout.pack({**here, **s}) for s in starts])
+    optima = explore(model, layout, held, x, points, maxiter, canonical=model.canonical,
+                     stats=objective.stats)
+    ll = run.result.loglik
+    if optima and (run.result.status is not Status.CONVERGED
+                   or optima[0].loglik > ll + 1e-9 * max(1.0, abs(ll))):
+        result = maximize(objective, optima[0].u, maxiter=maxiter)  # its derivatives, verified
+        if result.status is Status.CONVERGED:
+            run = dataclasses.replace(run, result=result, closed_form=False)
+    return run, tuple(optima), optima_diagnostics(optima, optima.failed, len(points),
+                                                  layout.names)
+
+
+def _raise_errors(fit: Fit) -> None:
+    """``strict=True``: a fit without a valid estimate is an exception, not a result."""
+    errors = [d for d in fit.diagnostics if d.severity == "error"]
+    if errors or not fit.converged:
+        first = errors[0] if errors else None
+        what = f"{first.message}. {first.remedy}" if first else fit.message
+        raise FitError(f"no maximum likelihood estimate for {fit.model_name}: {what} "
+                       "(strict=True; pass strict=False to get the fit with its diagnostics).")
+
+
+def _no_estimate(model, x, fixed, err: NoEstimate) -> Fit:
+    """The result where the data admit no MLE: no estimates, the supremum of the
+    log-likelihood, and an error diagnostic saying why and what would make it estimable."""
+    free = tuple(n for n in model.params if n not in fixed)
+    diagnostic = Diagnostic(err.code, "error", err.message, err.remedy)
+    return Fit(
+        model_name=model.name,
+        params={n: (_plain(fixed[n]) if n in fixed else None) for n in model.params},
+        se=dict.fromkeys(free),
+        cov=None,
+        param_names=free,
+        loglik=float(err.loglik),
+        n=int(x.shape[0]),
+        k=sum(model.params[n].constraint.free_size(model.params[n].shape) for n in free),
+        converged=False,
+        message=f"no maximum likelihood estimate exists for these data ({err.code})",
+        iterations=0,
+        diagnostics=(diagnostic,),
+        fixed={n: _plain(v) for n, v in fixed.items()},
+        _shapes={n: model.params[n].shape for n in free},
+    )
 
 
 @dataclass(frozen=True)
@@ -116,6 +252,7 @@ class _Run:
     result: object
     boundary: dict
     closed_form: bool
+    start: np.ndarray  # where Newton started (the direction travelled matters, see running_off)
 
 
 def _proven_stats(model, x) -> np.ndarray | None:
@@ -155,7 +292,7 @@ def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None) -> _
             f"the log-likelihood of {model.name} is not finite at the start values {shown}; "
             "pass start={...} where every observation has positive density."
         )
-    return _Run(layout, objective, result, boundary, closed_form)
+    return _Run(layout, objective, result, boundary, closed_form, np.asarray(u0, dtype=float))
 
 
 def _warm_start(model, layout, fixed, x, u0, maxiter) -> np.ndarray:
@@ -209,27 +346,42 @@ def _check_values(model: Model, values, argname: str) -> dict[str, np.ndarray]:
     return out
 
 
-def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=()) -> Fit:
+def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundary=()) -> Fit:
+    """The result of a maximization. ``on_boundary``: labels of estimates on the boundary of
+    the parameter space (held there, as whole parameters, or pinned elements of a vector)."""
     layout, objective, result, boundary = run.layout, run.objective, run.result, run.boundary
     natural, _ = objective.natural(result.u)
     params = {**natural, **fixed, **boundary}
     params = {n: params[n] for n in model.params}  # declaration order
     names = tuple(n for n in model.params if n in natural or n in boundary)
     shapes = {n: model.params[n].shape for n in names}
-    nonregular = tuple(n for n in model.nonregular(params) if n in shapes)
+    nonregular = tuple(n for n in names if n in model.nonregular(params) or n in on_boundary)
+    converged = result.status is Status.CONVERGED
+    unidentified = None
+    if converged:
+        unidentified = identification(result.hess, layout, result.u,
+                                      lambda u: float(objective(u)[0]))
+    pinned = tuple(label for label in on_boundary if label not in shapes)  # vector entries
+    missing = pinned
+    if unidentified is not None:
+        missing += unidentified.labels
     context = FitContext(model, objective, layout, fixed, boundary, np.asarray(result.u), names,
-                         shapes, nonregular, maxiter, np.asarray(result.hess))
+                         shapes, nonregular, maxiter, np.asarray(result.hess), missing,
+                         tuple(on_boundary))
     cov = None
     if result.status is not Status.NONFINITE:
         cov = context.natural_cov(-context.hess)
-    se = _se_of(cov, names, shapes, nonregular)
-    converged = result.status is Status.CONVERGED
+    se = _se_of(cov, names, shapes, nonregular, missing)
     message = result.message
     if run.closed_form and converged and result.iterations == 0:
         message = "closed form, verified: score ~ 0 and Hessian negative definite"
+    if unidentified is not None:
+        message = "score ~ 0 on a ridge of equal maxima (the Hessian is singular there)"
     if boundary and layout.k == 0:
-        message = "order statistics of the data: the maximum of the likelihood in closed form"
-    diagnostics = convergence_diagnostics(result, objective.n)
+        message = ("on the boundary of the parameter space: the maximum of the likelihood"
+                   if on_boundary else
+                   "order statistics of the data: the maximum of the likelihood in closed form")
+    diagnostics = convergence_diagnostics(result, objective.n, unidentified)
     why = model.diverging(objective.x, params) if converged else None
     if why is not None:
         converged, message = False, why
@@ -237,9 +389,19 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=()) -> Fit:
             "estimate_at_infinity", "error", why,
             "the maximum likelihood estimate does not exist for these data: fix the parameter, "
             "or choose the limiting family (e.g. half-normal for the skew normal)"),)
-    if nonregular:
-        diagnostics += (nonregular_diagnostic(model, nonregular, params),)
+    elif converged and unidentified is None and not run.closed_form:
+        off = running_off(lambda u: float(objective(u)[0]), run.start, result.u, result.hess,
+                          objective.n, layout)
+        if off is not None:
+            converged = False
+            message = "the likelihood rises towards the edge of the parameter space"
+            diagnostics += (off,)
+    regular_only = tuple(n for n in nonregular if n not in on_boundary)
+    if regular_only:
+        diagnostics += (nonregular_diagnostic(model, regular_only, params),)
     diagnostics += tuple(extra_diagnostics)
+    if not converged:  # no maximum: errors measured where the optimizer stopped mean nothing
+        cov, se = None, dict.fromkeys(se)
     return Fit(
         model_name=model.name,
         params={n: _plain(v) for n, v in params.items()},
@@ -248,7 +410,7 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=()) -> Fit:
         param_names=names,
         loglik=float(result.loglik),
         n=objective.n,
-        k=layout.k + sum(int(np.size(v)) for v in boundary.values()),
+        k=layout.k + sum(int(np.size(v)) for v in boundary.values()) + len(pinned),
         converged=converged,
         message=message,
         iterations=result.iterations,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._errors import DataError, ModelError
+from ._errors import DataError, ModelError, NoEstimate
 from ._params import Param
 
 
@@ -127,17 +127,21 @@ class Model:
                    "Remove or correct them, or choose a family whose support contains them.")
             )
         n = x.shape[0]
+        listed = " and ".join(self.params)
         if n < self.min_n:
-            raise DataError(
-                f"{self.name} needs at least {self.min_n} observations to estimate "
-                f"{len(self.params)} parameter(s); got n={n}. Collect more data or fix parameters."
-            )
+            raise NoEstimate(
+                f"with n={n} observation(s) the {self.name} likelihood in {listed} has no "
+                f"maximum (it grows without bound as the spread shrinks to 0): estimating "
+                f"{len(self.params)} parameter(s) needs at least {self.min_n} observations",
+                "collect more data, or fix parameters with fixed={...}")
         if self.needs_spread and lo == hi:
-            raise DataError(
-                f"all {n} observations equal {float(x[0])!r}: the {self.name} likelihood grows "
-                "without bound as the spread goes to 0, so no maximum likelihood estimate exists. "
-                "Check the data, or fix the spread parameter with fixed={...}."
-            )
+            raise NoEstimate(
+                f"all {n} observations equal {float(x[0])!r}: the {self.name} likelihood in "
+                f"{listed} grows without bound as the spread goes to 0, so no maximum "
+                "likelihood estimate exists",
+                "it is estimable once the data hold at least two distinct values; check the "
+                "data (a placeholder value? too coarse rounding?), or fix the spread parameter "
+                "with fixed={...}")
         return self, x
 
     def start(self, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -183,6 +187,19 @@ class Model:
         usual asymptotic theory does not apply to them (no standard errors; the others' are
         computed treating them as known). By default the boundary parameters."""
         return self.boundary
+
+    def canonical(self, params: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+        """The representative of ``params`` among the points the model cannot tell apart (its
+        symmetries, e.g. a mixture's relabelled components), so that multiple starts count
+        them as one optimum. Default: every point is its own."""
+        return params
+
+    def boundary_interval(self, label: str, quantile: float, n: int) -> tuple[float, float]:
+        """The likelihood-ratio interval ``(lo, hi)`` (deviance cut-off ``quantile``) of an
+        entry of a vector parameter pinned on the boundary (``label``, e.g. "probs[2]"), for
+        models that pin one (a categorical's never-seen level); scalars held on the boundary
+        need no help (their profile is computed by refitting)."""
+        raise NotImplementedError(f"{self.name} pins no vector entries on the boundary")
 
     def sample(self, params: Mapping[str, np.ndarray], size: int, rng=None) -> np.ndarray:
         """``size`` independent draws at ``params`` (numpy): needed by the parametric bootstrap
@@ -243,6 +260,9 @@ class UserModel(Model):
         Where the observations may lie (checked before fitting).
     name : str
         A label used in summaries and error messages.
+    event_ndim : int
+        0 (default) for scalar observations, data of shape (n,); 1 for vector observations,
+        data of shape (n, d), each row one observation (e.g. a response with its covariates).
 
     Examples
     --------
@@ -266,6 +286,7 @@ class UserModel(Model):
         params: Mapping[str, Param],
         support: Support | None = None,
         name: str = "model",
+        event_ndim: int = 0,
     ):
         if not callable(logpdf):
             raise ModelError(f"logpdf must be a function logpdf(x, params); got {logpdf!r}.")
@@ -279,6 +300,10 @@ class UserModel(Model):
                     f"params[{key!r}] = {value!r} is not a parameter declaration; "
                     "use mk.Real(init=...), mk.Positive(init=...), mk.UnitInterval(init=...)."
                 )
+        if event_ndim not in (0, 1):
+            raise ModelError(f"event_ndim={event_ndim!r} must be 0 (scalar observations) or 1 "
+                             "(one row of an (n, d) array per observation).")
+        self.event_ndim = event_ndim
         self._logpdf = logpdf
         self._params = dict(params)
         self.support = support if support is not None else REALS

@@ -149,29 +149,43 @@ class OpenInterval(Constraint):
 @dataclass(frozen=True)
 class SimplexConstraint(Constraint):
     """Probabilities that sum to one; the last category is the reference:
-    theta = softmax([u_1, ..., u_{K-1}, 0])."""
+    theta = softmax([u_1, ..., u_{K-1}, 0]). Categories in ``zeros`` are pinned at 0 (the MLE
+    of a category never observed) and take no coordinate: the reference is then the last
+    category not pinned."""
+
+    zeros: tuple[int, ...] = ()
+
+    def _free(self, k: int) -> np.ndarray:
+        return np.setdiff1d(np.arange(k), self.zeros)
 
     def forward(self, u):
         z = jnp.concatenate([u, jnp.zeros(1, dtype=u.dtype)])
         z = z - jnp.max(z)
         e = jnp.exp(z)
-        return e / jnp.sum(e)
+        p = e / jnp.sum(e)
+        if not self.zeros:
+            return p
+        k = p.shape[0] + len(self.zeros)
+        return jnp.zeros(k, p.dtype).at[self._free(k)].set(p)
 
     def inverse(self, theta):
         p = np.asarray(theta, dtype=float)
+        p = p[self._free(p.shape[0])]
         return np.log(p[:-1]) - np.log(p[-1])
 
     def contains(self, theta):
         p = np.asarray(theta, dtype=float)
-        return bool(
-            p.ndim == 1 and np.all(np.isfinite(p)) and np.all(p > 0) and abs(p.sum() - 1) < 1e-9
-        )
+        if p.ndim != 1 or not np.all(np.isfinite(p)) or abs(p.sum() - 1) >= 1e-9:
+            return False
+        free = self._free(p.shape[0])
+        return bool(np.all(p[free] > 0) and np.all(p[list(self.zeros)] == 0))
 
     def free_size(self, shape):
-        return shape[0] - 1
+        return shape[0] - 1 - len(self.zeros)
 
     def describe(self):
-        return "positive and summing to 1"
+        pinned = f", with probs{list(self.zeros)} = 0" if self.zeros else ""
+        return "positive and summing to 1" + pinned
 
     def slope(self, theta):
         return None
@@ -181,7 +195,12 @@ class SimplexConstraint(Constraint):
 
 
 def plain_value(value):
-    """numpy scalars -> float; arrays stay arrays (a read-only copy): what results hold."""
+    """numpy scalars -> float; arrays stay arrays (a read-only copy): what results hold. An
+    object array (standard errors with None where an entry has none) stays one."""
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        arr = value.copy()
+        arr.setflags(write=False)
+        return arr
     arr = np.asarray(value, dtype=float)
     if arr.ndim == 0:
         return float(arr)
@@ -289,11 +308,12 @@ def GreaterThanBound(lower: float, init: float | None = None) -> Param:
     return _param(GreaterThan(float(lower)), init, ())
 
 
-def Simplex(k: int, init=None) -> Param:
-    """A probability vector of length k (k >= 2), optimized as k-1 log-odds to the last."""
+def Simplex(k: int, init=None, zeros: tuple[int, ...] = ()) -> Param:
+    """A probability vector of length k (k >= 2), optimized as k-1 log-odds to the last;
+    the categories in ``zeros`` are pinned at 0."""
     if int(k) < 2:
         raise ModelError(f"Simplex(k={k}) needs k >= 2 categories.")
-    return _param(SIMPLEX, init, (int(k),))
+    return _param(SimplexConstraint(tuple(zeros)) if zeros else SIMPLEX, init, (int(k),))
 
 
 def _triangle_side(m: int) -> int:

@@ -47,6 +47,9 @@ def rows(fit, level: float = 0.95, ci: str = "wald", crlb: bool = False,
     fixed, ses = fit._fixed_labels(), fit._flat_se()
     for name, value in fit._flat_params().items():
         extra = ("",) if crlb else ()
+        if value is None:
+            out.append((name, "none", "n/a", *(("n/a",) if crlb else ()), "n/a"))
+            continue
         if name in fixed:
             out.append((name, f"{value:.6g}", "fixed", *extra, ""))
             continue
@@ -87,9 +90,10 @@ def text(fit, level: float = 0.95, ci: str = "wald", crlb: bool = False,
     ).rstrip()
     out = header(fit) + ["", line(head), line(tuple("-" * w for w in widths))]
     out += [line(r) for r in body]
-    if fit.cov is None:
+    if fit.cov is None and all(v is not None for v in fit.params.values()):
         out.append(f"standard errors: not available (the {fit.cov_kind} information is "
-                   "singular)")
+                   "singular)" if fit.converged else
+                   "standard errors: not available (no maximum was reached: see below)")
     out += [f"note: {n}" for n in notes]
     for d in fit.diagnostics:
         out += ["", f"[{d.severity}] {d.code}: {d.message}", f"  remedy: {d.remedy}"]

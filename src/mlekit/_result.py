@@ -19,20 +19,40 @@ from ._params import readonly_array as _readonly
 
 
 def _flatten(values: Mapping) -> dict:
-    """{name: scalar or array} -> {label: float}, labelling vector entries 'name[i]'."""
-    arrays = {n: np.asarray(v, dtype=float) for n, v in values.items()}
-    labels = flat_labels(arrays, {n: a.shape for n, a in arrays.items()})
-    flat = np.concatenate([a.ravel() for a in arrays.values()] or [np.zeros(0)])
-    return dict(zip(labels, map(float, flat), strict=True))
+    """{name: scalar or array} -> {label: float}, labelling vector entries 'name[i]'; entries
+    that are None (not estimable) are left out."""
+    out = {}
+    for name, v in values.items():
+        arr = np.asarray(v)
+        labels = flat_labels((name,), {name: arr.shape})
+        for label, item in zip(labels, arr.ravel(), strict=True):
+            if item is not None:
+                out[label] = float(item)
+    return out
 
 
-def _se_of(cov, names, shapes, nonregular) -> dict:
+def _se_of(cov, names, shapes, nonregular, missing=()) -> dict:
     """Standard errors {name: value} from a covariance over ``names``; None where there is
-    none (a singular information, or a non-regular parameter)."""
+    none (a singular information, a non-regular parameter). ``missing``: labels of single
+    entries without one; a vector with such entries becomes an object array holding None
+    there."""
     if cov is None:
         return dict.fromkeys(names)
     se = split_flat(np.sqrt(np.maximum(np.diag(cov), 0.0)), names, [shapes[n] for n in names])
     se.update(dict.fromkeys(nonregular))
+    for name in names:
+        if se[name] is None:
+            continue
+        labels = flat_labels((name,), {name: shapes[name]})
+        gone = [i for i, label in enumerate(labels) if label in missing]
+        if not gone:
+            continue
+        if not shapes[name]:
+            se[name] = None
+            continue
+        flat = np.asarray(se[name], dtype=float).ravel().astype(object)
+        flat[gone] = None
+        se[name] = flat.reshape(shapes[name])
     return se
 
 
@@ -77,6 +97,9 @@ class Fit:
     cov_kind: str = "observed"
     #: how that covariance was computed, where it matters (e.g. Monte Carlo and its error)
     cov_note: str = ""
+    #: the distinct local maxima found with ``mk.fit(..., starts=N)``, best first (each with
+    #: ``loglik``, ``params``, ``count``: how many starts reached it); empty otherwise
+    optima: tuple = ()
     _context: object = field(default=None, repr=False, compare=False)
 
     # -- information criteria ---------------------------------------------------------------
@@ -122,7 +145,7 @@ class Fit:
             raise ModelError("this fit carries no data to compute another covariance from.")
         cov, note = covariance_of(self._context, kind, groups, seed)
         ctx = self._context
-        se = _se_of(cov, ctx.names, ctx.shapes, ctx.nonregular)
+        se = _se_of(cov, ctx.names, ctx.shapes, ctx.nonregular, ctx.unestimable)
         return dataclasses.replace(
             self, cov=None if cov is None else _readonly(cov),
             se={n: (None if v is None else _plain(v)) for n, v in se.items()},
@@ -303,7 +326,11 @@ class Fit:
 
     # -- flat views (one entry per scalar), for rendering -----------------------------------
     def _flat_params(self) -> dict:
-        return _flatten(self.params)
+        """{label: value}, with None for a parameter without an estimate (no MLE exists)."""
+        out = {}
+        for name, value in self.params.items():
+            out.update({name: None} if value is None else _flatten({name: value}))
+        return out
 
     def _flat_se(self) -> dict:
         return _flatten({n: self.se[n] for n in self.param_names if self.se.get(n) is not None})
@@ -311,6 +338,12 @@ class Fit:
     def _flat_labels(self) -> list:
         """Labels of the rows of ``cov``: one per scalar of ``param_names``."""
         return list(flat_labels(self.param_names, self._shapes))
+
+    def _on_boundary(self, name: str) -> bool:
+        """Whether ``name`` or an entry of it is estimated on the boundary (and converged)."""
+        ctx = self._context
+        return bool(ctx is not None and self.converged and any(
+            label == name or label.startswith(f"{name}[") for label in ctx.on_boundary))
 
     def _fixed_labels(self) -> set:
         return {label for label in self._flat_params() if label.split("[")[0] in self.fixed}
@@ -326,8 +359,12 @@ class Fit:
             intervals.check_method(method)
             cis = {}
             for name in self.param_names:
+                if self.params[name] is None:  # no estimate, so no interval
+                    continue
+                # on the boundary the Wald interval is invalid: the likelihood's is offered
+                kind = "profile" if method == "profile" or self._on_boundary(name) else "wald"
                 try:
-                    cis[name] = (intervals.profile(self, name, level) if method == "profile"
+                    cis[name] = (intervals.profile(self, name, level) if kind == "profile"
                                  else intervals.wald(self, name, level,
                                                      options.get("scale", "natural")))
                 except ModelError:
@@ -367,13 +404,21 @@ class Fit:
         return _render.to_html(self)
 
     def to_dict(self) -> dict:
-        """A JSON-safe dict of the whole result."""
+        """A JSON-safe dict of the whole result: an infinite value (the unbounded
+        log-likelihood of data without an MLE) as "inf" / "-inf", an entry without a value
+        (no estimate, no standard error) as None."""
 
-        def js(v):
+        def js(v):  # JSON has no infinity: "inf" / "-inf"; None stays null
             if v is None:
                 return None
-            arr = np.asarray(v, dtype=float)
-            return float(arr) if arr.ndim == 0 else arr.tolist()
+            arr = np.asarray(v)
+            if arr.ndim:
+                return [js(a) for a in arr]
+            item = arr.item()
+            if item is None:
+                return None
+            f = float(item)
+            return f if math.isfinite(f) else ("inf" if f > 0 else "-inf")
 
         return {
             "model": self.model_name,
@@ -382,9 +427,9 @@ class Fit:
             "cov": js(self.cov),
             "param_names": list(self.param_names),
             "fixed": {k: js(v) for k, v in self.fixed.items()},
-            "loglik": float(self.loglik),
-            "aic": float(self.aic),
-            "bic": float(self.bic),
+            "loglik": js(self.loglik),
+            "aic": js(self.aic),
+            "bic": js(self.bic),
             "n": int(self.n),
             "k": int(self.k),
             "converged": bool(self.converged),
@@ -393,4 +438,5 @@ class Fit:
             "diagnostics": [d.to_dict() for d in self.diagnostics],
             "cov_kind": self.cov_kind,
             "cov_note": self.cov_note,
+            "optima": [o.to_dict() for o in self.optima],
         }

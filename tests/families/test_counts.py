@@ -6,6 +6,7 @@ and the data for which no MLE exists."""
 from __future__ import annotations
 
 import math
+import re
 
 import jax
 import jax.numpy as jnp
@@ -367,29 +368,63 @@ def test_binomial_size_is_an_option_by_name_and_value():
         mk.fit(mk.Binomial(size=5), [1.0, 6.0, 2.0])
 
 
-DEGENERATE = [
-    (mk.Binomial(size=5), [0, 0, 0], "all observations are 0.*prob is 0"),
-    (mk.Binomial(size=5), [5, 5], "all observations are 5.*prob is 1"),
-    (mk.Geometric(), [0, 0, 0], "all observations are 0.*prob is 1"),
+NO_ESTIMATE = [
     (mk.NegativeBinomial(), [0, 0, 0], "all observations are 0.*mu -> 0"),
     (mk.NegativeBinomial(), [1, 2, 3, 2, 1], r"variance 0.56 .*mean 1.8.*mk.Poisson\(\)"),
     (mk.NegativeBinomial(), [3, 3, 3], r"variance 0 .*mean 3.*size -> infinity"),
     # equi-dispersed: the variance (divisor n) equals the mean
     (mk.NegativeBinomial(), [0, 2, 0, 2], r"variance 1 .*mean 1:.*Poisson"),
-    (mk.ZeroInflatedPoisson(), [1, 2, 3], r"no observation is 0.*pi .* is 0.*mk.Poisson\(\)"),
-    (mk.ZeroInflatedPoisson(), [0, 1, 1, 0, 1], r"fraction of zeros, 0.4, does not exceed"),
     (mk.ZeroInflatedPoisson(), [0, 0], "all observations are 0"),
-    (mk.ZeroInflatedNegativeBinomial(), [1, 2, 5],
-     r"no observation is 0.*mk.NegativeBinomial\(\)"),
     (mk.ZeroInflatedNegativeBinomial(), [0, 0, 0], "all observations are 0"),
 ]
 
 
-@pytest.mark.parametrize("family,x,message", DEGENERATE,
-                         ids=[f"{d[0].name}-{i}" for i, d in enumerate(DEGENERATE)])
-def test_data_without_an_mle_raise_a_data_error_saying_why(family, x, message):
-    with pytest.raises(mk.DataError, match=message):
-        mk.fit(family, np.asarray(x, dtype=float))
+@pytest.mark.parametrize("family,x,message", NO_ESTIMATE,
+                         ids=[f"{d[0].name}-{i}" for i, d in enumerate(NO_ESTIMATE)])
+def test_data_without_an_mle_are_reported_saying_why(family, x, message):
+    fit = mk.fit(family, np.asarray(x, dtype=float))
+    assert not fit.converged and all(v is None for v in fit.params.values())
+    (d,) = fit.diagnostics
+    assert d.severity == "error" and d.code in ("no_estimate", "estimate_at_infinity")
+    assert re.search(message, f"{d.message}. {d.remedy}")
+    with pytest.raises(mk.FitError, match=message):
+        mk.fit(family, np.asarray(x, dtype=float), strict=True)
+
+
+def test_negative_binomial_without_over_dispersion_reports_the_poisson_supremum():
+    x = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
+    fit = mk.fit(mk.NegativeBinomial(), x)
+    assert fit.loglik == pytest.approx(mk.fit(mk.Poisson(), x).loglik, rel=1e-12)
+
+
+BOUNDARY = [
+    (mk.Binomial(size=5), [0, 0, 0], "prob", 0.0, "all observations are 0"),
+    (mk.Binomial(size=5), [5, 5], "prob", 1.0, "all observations are 5"),
+    (mk.Geometric(), [0, 0, 0], "prob", 1.0, "all observations are 0"),
+    (mk.ZeroInflatedPoisson(), [1, 2, 3], "pi", 0.0, "no observation is 0"),
+    (mk.ZeroInflatedPoisson(), [0, 1, 1, 0, 1], "pi", 0.0,
+     "fraction of zeros, 0.4, does not exceed"),
+    (mk.ZeroInflatedNegativeBinomial(), [1, 2, 5], "pi", 0.0, "no observation is 0"),
+]
+
+
+@pytest.mark.parametrize("family,x,name,value,message", BOUNDARY,
+                         ids=[f"{d[0].name}-{i}" for i, d in enumerate(BOUNDARY)])
+def test_boundary_estimates_are_reported_with_a_warning(family, x, name, value, message):
+    fit = mk.fit(family, np.asarray(x, dtype=float))
+    assert fit.converged and fit.params[name] == value and fit.se[name] is None
+    (d,) = [d for d in fit.diagnostics if d.code == "boundary_estimate"]
+    assert d.severity == "warning" and message in d.message and name in d.message
+    lo, hi = fit.conf_int(method="profile")[name]
+    assert (lo == value) if value == 0.0 else (hi == value)
+
+
+def test_zero_inflated_poisson_without_excess_zeros_is_the_poisson_fit():
+    x = np.array([0.0, 1, 1, 0, 1, 3, 2])
+    fit, poisson = mk.fit(mk.ZeroInflatedPoisson(), x), mk.fit(mk.Poisson(), x)
+    assert fit.params["lambda"] == pytest.approx(poisson.params["lambda"], rel=1e-8)
+    assert fit.se["lambda"] == pytest.approx(poisson.se["lambda"], rel=1e-8)
+    assert fit.loglik == pytest.approx(poisson.loglik, rel=1e-12)
 
 
 def test_negative_binomial_just_over_dispersed_has_a_finite_mle():
@@ -410,18 +445,18 @@ def test_negative_binomial_just_over_dispersed_has_a_finite_mle():
 def test_existence_checks_see_the_fixed_parameters():
     # not over-dispersed: no MLE of size, but with size known the MLE of mu is the mean
     x = np.array([1.0, 2.0, 2.0, 3.0, 2.0, 1.0, 3.0, 2.0])
-    with pytest.raises(mk.DataError, match="over-dispersed"):
-        mk.fit(mk.NegativeBinomial(), x)
+    with pytest.raises(mk.FitError, match="over-dispersed"):
+        mk.fit(mk.NegativeBinomial(), x, strict=True)
     fit = mk.fit(mk.NegativeBinomial(), x, fixed={"size": 5.0})
     assert fit.converged and fit.params["mu"] == pytest.approx(x.mean(), rel=1e-10)
-    # no zeros: pi's MLE is 0, but with pi fixed the Poisson part is estimable
-    with pytest.raises(mk.DataError, match="no observation is 0"):
-        mk.fit(mk.ZeroInflatedPoisson(), x)
+    # no zeros: pi's MLE is 0 (on the boundary); with pi fixed the Poisson part is estimated
+    fit = mk.fit(mk.ZeroInflatedPoisson(), x)
+    assert fit.params["pi"] == 0.0 and "boundary_estimate" in [d.code for d in fit.diagnostics]
     fit = mk.fit(mk.ZeroInflatedPoisson(), x, fixed={"pi": 0.2})
-    assert fit.converged
+    assert fit.converged and not fit.diagnostics
     # with lambda fixed, pi is interior exactly when the zeros exceed exp(-lambda)
     y = np.array([0.0, 0.0, 1.0, 2.0, 3.0, 1.0, 4.0, 2.0, 0.0, 5.0])  # 30% zeros
-    with pytest.raises(mk.DataError, match="fixed lambda"):
-        mk.fit(mk.ZeroInflatedPoisson(), y, fixed={"lambda": 1.0})  # exp(-1) = 0.37
+    fit = mk.fit(mk.ZeroInflatedPoisson(), y, fixed={"lambda": 1.0})  # exp(-1) = 0.37
+    assert fit.params["pi"] == 0.0 and "fixed lambda" in fit.diagnostics[0].message
     fit = mk.fit(mk.ZeroInflatedPoisson(), y, fixed={"lambda": 3.0})  # exp(-3) = 0.05
     assert fit.converged and 0 < fit.params["pi"] < 1

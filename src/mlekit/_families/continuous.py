@@ -183,12 +183,12 @@ class Exponential(Family):
     def prepare(self, x, span=None):
         model, x = super().prepare(x, span)
         if data_range(x, span)[1] == 0:
-            from .._errors import DataError
+            from .._errors import NoEstimate
 
-            raise DataError(
+            raise NoEstimate(
                 "all observations are 0: the exponential likelihood grows without bound as "
-                "rate -> infinity, so no maximum likelihood estimate exists. Check the data."
-            )
+                "rate -> infinity, so no maximum likelihood estimate exists",
+                "check the data: a positive observation makes rate estimable")
         return model, x
 
     def logpdf(self, x, p):

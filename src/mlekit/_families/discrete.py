@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jss
 import numpy as np
 
-from .._errors import DataError, ModelError
+from .._errors import BoundaryEstimate, DataError, ModelError, NoEstimate
 from .._model import Support, data_range
 from .._params import Positive, Simplex, UnitInterval
 from .base import Family, count_table, plain, rng_of, sum_of
@@ -19,12 +19,9 @@ COUNTS = Support(lower=0.0, lower_open=False, integer=True)
 BINARY = Support(lower=0.0, upper=1.0, lower_open=False, upper_open=False, integer=True)
 
 
-def _boundary_error(family: str, param: str, value: str, why: str) -> DataError:
-    return DataError(
-        f"{why}: the MLE of {family} {param} is {value}, on the boundary of the parameter "
-        "space, where the log-likelihood has no interior maximum and standard errors do not "
-        "exist. Check the data, or fix the parameter with fixed={...}."
-    )
+def _boundary_error(param: str, value: float, why: str) -> BoundaryEstimate:
+    """``param``'s MLE is ``value``, on the boundary of the parameter space."""
+    return BoundaryEstimate(why, held={param: float(value)})
 
 
 @dataclass(frozen=True, repr=False)
@@ -55,12 +52,12 @@ class Poisson(Family):
     def prepare(self, x, span=None):
         model, x = super().prepare(x, span)
         if data_range(x, span)[1] == 0:
-            raise _boundary_error("poisson", "lambda", "0", "all observations are 0")
+            raise _boundary_error("lambda", 0.0, "all observations are 0")
         return model, x
 
     def logpdf(self, x, p):
         lam = p["lambda"]
-        return x * jnp.log(lam) - lam - jss.gammaln(x + 1)
+        return jss.xlogy(x, lam) - lam - jss.gammaln(x + 1)  # xlogy: finite at 0
 
     def suffstats(self, x):
         counts = count_table(x)
@@ -84,7 +81,7 @@ class Poisson(Family):
 
     def loglik_stats(self, s, p):
         lam = p["lambda"]
-        return s[1] * jnp.log(lam) - s[0] * lam - s[2]
+        return jss.xlogy(s[1], lam) - s[0] * lam - s[2]
 
     def closed_form(self, stats, fixed):
         return {"lambda": np.asarray(stats[1] / stats[0])}
@@ -137,12 +134,12 @@ class Bernoulli(Family):
         model, x = super().prepare(x, span)
         lo, hi = data_range(x, span)
         if lo == hi:
-            value = "1" if lo == 1 else "0"
-            raise _boundary_error("bernoulli", "prob", value, f"all observations are {value}")
+            raise _boundary_error("prob", lo, f"all observations are {lo:g}")
         return model, x
 
     def logpdf(self, x, p):
-        return x * jnp.log(p["prob"]) + (1 - x) * jnp.log1p(-p["prob"])
+        # xlogy / xlog1py: 0 log 0 = 0, so the boundary estimates p = 0, 1 have a likelihood
+        return jss.xlogy(x, p["prob"]) + jss.xlog1py(1 - x, -p["prob"])
 
     def suffstats(self, x):
         return np.array([float(x.shape[0]), float(x.sum())])
@@ -154,7 +151,7 @@ class Bernoulli(Family):
         return np.array([float(counts.sum()), float(counts[1])])
 
     def loglik_stats(self, s, p):
-        return s[1] * jnp.log(p["prob"]) + (s[0] - s[1]) * jnp.log1p(-p["prob"])
+        return jss.xlogy(s[1], p["prob"]) + jss.xlog1py(s[0] - s[1], -p["prob"])
 
     def closed_form(self, stats, fixed):
         return {"prob": np.asarray(stats[1] / stats[0])}
@@ -200,6 +197,8 @@ class Categorical(Family):
     stats_prove_support = True  # from the frequency table: see proven_stats
     PARAMS = {"probs": Simplex(2)}  # the declaration's form; the length k is set by the data
     k: int | None = None
+    #: categories never observed: their MLE is 0, pinned there (set by ``prepare``)
+    empty: tuple[int, ...] = ()
     sufficient = True
 
     def __post_init__(self):
@@ -212,7 +211,7 @@ class Categorical(Family):
             raise ModelError(
                 "Categorical() learns k from the data at fit time; give k=... to use it alone."
             )
-        return {"probs": Simplex(self.k)}
+        return {"probs": Simplex(self.k, zeros=self.empty)}
 
     @property
     def support(self):
@@ -230,10 +229,15 @@ class Categorical(Family):
             )
         counts = np.bincount(x.astype(np.int64), minlength=model.k)
         if np.any(counts == 0):
-            empty = np.flatnonzero(counts == 0).tolist()
-            raise _boundary_error(
-                "categorical", f"probs{empty}", "0", f"categories {empty} are never observed"
-            )
+            empty = tuple(np.flatnonzero(counts == 0).tolist())
+            if len(empty) > model.k - 2:
+                raise NoEstimate(
+                    f"only category {int(np.argmax(counts))} of {model.k} is observed: the MLE "
+                    "puts probability 1 on it, so no category probabilities can be estimated",
+                    "check the data, or merge categories")
+            raise BoundaryEstimate(
+                f"categories {list(empty)} are never observed", model=Categorical(model.k, empty),
+                elements=tuple(f"probs[{j}]" for j in empty))
         return model, x
 
     def logpdf(self, x, p):
@@ -253,13 +257,14 @@ class Categorical(Family):
         return self if self.k is not None else Categorical(k=int(stats.shape[0]))
 
     def loglik_stats(self, s, p):
-        return jnp.sum(s * jnp.log(p["probs"]))
+        return jnp.sum(jss.xlogy(s, p["probs"]))
 
     def closed_form(self, stats, fixed):
         return {"probs": np.asarray(stats / stats.sum())}
 
     def start(self, x):
         counts = np.bincount(x.astype(np.int64), minlength=self.k) + 0.5
+        counts[list(self.empty)] = 0.0
         return {"probs": counts / counts.sum()}
 
     def _cumulative(self, x, p, sums, below, above):
@@ -294,6 +299,12 @@ class Categorical(Family):
 
     def __repr__(self):
         return "Categorical()" if self.k is None else f"Categorical(k={self.k})"
+
+    def boundary_interval(self, label, quantile, n):
+        """The likelihood-ratio interval of a never-observed category's probability: with
+        probs[j] = psi the others are maximized at (1 - psi) n_i / n, so the deviance is
+        -2 n log(1 - psi) and the interval is [0, 1 - exp(-q / (2n))]."""
+        return 0.0, -math.expm1(-quantile / (2.0 * n))
 
 
 CATALOGUE = (Bernoulli, Poisson, Categorical)

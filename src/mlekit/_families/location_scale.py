@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jss
 import numpy as np
 
-from .._errors import DataError
+from .._errors import NoEstimate
 from .._model import Support
 from .._params import Positive, Real
 from .base import Family, log1mexp, rng_of, sum_of
@@ -49,7 +49,7 @@ class Cauchy(Family):
     Cauchy quartiles). The likelihood may have several local maxima in small samples (Copas
     1975); the median start finds the global one in practice. No maximum exists when more than
     half of the observations share one value (the likelihood grows without bound as the scale
-    tends to 0 there): that raises ``DataError``.
+    tends to 0 there): that fit reports no estimate (an ``error`` diagnostic).
 
     Examples
     --------
@@ -72,12 +72,12 @@ class Cauchy(Family):
         middle = np.partition(x, [(n - 1) // 2])[(n - 1) // 2]
         ties = int(np.count_nonzero(x == middle))
         if 2 * ties > n:
-            raise DataError(
+            raise NoEstimate(
                 f"{ties} of the {n} observations equal {float(middle)!r}: with more than half "
-                "the data at one value the Cauchy likelihood grows without bound as scale -> 0, "
-                "so no maximum likelihood estimate exists. Check the data (rounding? a "
-                "placeholder value?), or fix the scale with fixed={...}."
-            )
+                "the data at one value the Cauchy likelihood grows without bound as scale -> 0 "
+                "(location at that value), so no maximum likelihood estimate exists",
+                "check the data (rounding? a placeholder value?), or fix the scale with "
+                "fixed={...}")
         return model, x
 
     def logpdf(self, x, p):
@@ -429,7 +429,8 @@ class VonMises(Family):
     :math:`A_1(\kappa) = I_1(\kappa)/I_0(\kappa) = \bar R` (Newton from Best & Fisher's
     approximation); with ``mu`` fixed, :math:`\bar R` is the mean of :math:`\cos(x - \mu)`.
     Where the resultant length is 0 the MLE is the uniform distribution (kappa = 0, mu
-    undefined): ``DataError``. The reported ``mu`` is wrapped into :math:`(-\pi, \pi]`.
+    undefined): no estimate (an ``error`` diagnostic). The reported ``mu`` is wrapped into
+    :math:`(-\pi, \pi]`.
 
     ``mean`` is the mean direction and ``variance`` the second moment of ``x - mu`` taken in
     :math:`(-\pi, \pi]` (the circle cut opposite the mean, as scipy's ``vonmises``). The log-CDF
@@ -497,12 +498,12 @@ class VonMises(Family):
             return out
         if not r > 1e-12:
             where = "in the direction mu" if "mu" in fixed else "of the data"
-            raise DataError(
+            raise NoEstimate(
                 f"the mean resultant length {where} is {r:.3g}: the von Mises likelihood is "
                 "largest at kappa = 0 (the uniform distribution on the circle, where mu is "
-                "undefined), so no maximum likelihood estimate with kappa > 0 exists. The "
-                "data show no preferred direction."
-            )
+                "undefined), so no maximum likelihood estimate with kappa > 0 exists",
+                "the data show no preferred direction: the uniform distribution on the circle "
+                "describes them")
         if not one_minus_r > 0:
             return None
         out["kappa"] = np.asarray(_kappa_from_resultant(r, one_minus_r))

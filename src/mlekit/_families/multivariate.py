@@ -11,7 +11,7 @@ import jax.scipy.linalg as jsl
 import jax.scipy.special as jss
 import numpy as np
 
-from .._errors import DataError, ModelError
+from .._errors import DataError, ModelError, NoEstimate
 from .._model import Support
 from .._params import CovMatrix, Positive, Real, Simplex
 from .base import BLOCK, Family, rng_of
@@ -109,7 +109,8 @@ class MultivariateNormal(Family):
     :math:`\hat\Sigma = M_2 / n` (the biased MLE, never :math:`n-1`); with ``mean`` fixed,
     :math:`\hat\Sigma = \sum_i (x_i-\mu)(x_i-\mu)^\top / n`; with ``cov`` fixed,
     :math:`\hat\mu = \bar x`. A singular :math:`\hat\Sigma` (n <= d, a constant column,
-    collinear columns) has no MLE: a DataError says which. Start values (only with ``start=``):
+    collinear columns) has no MLE: the fit reports none, with an ``error`` diagnostic saying
+    which. Start values (only with ``start=``):
     the sample mean and covariance, with a small ridge.
 
     Examples
@@ -191,11 +192,11 @@ class MultivariateNormal(Family):
             scatter = m2 + n * np.outer(delta, delta)
             why = _singular_reason(scatter, n, centred)
             if why is not None:
-                raise DataError(
+                raise NoEstimate(
                     f"the MLE of {self.name} cov is singular: {why}, so the likelihood grows "
-                    "without bound as cov degenerates. Use more observations than dimensions, "
-                    "drop redundant columns, or fix cov with fixed={...}."
-                )
+                    "without bound as cov degenerates",
+                    "use more observations than dimensions, drop redundant columns, or fix cov "
+                    "with fixed={...}")
             out["cov"] = np.asarray(scatter / n)
         return out
 
@@ -428,11 +429,12 @@ class Dirichlet(Family):
                 "x / x.sum(axis=1, keepdims=True)."
             )
         if not np.any(x != x[0]):
-            raise DataError(
+            raise NoEstimate(
                 f"all {x.shape[0]} rows equal {_row(x, 0)}: the Dirichlet likelihood grows "
                 "without bound as alpha -> infinity along that mean, so no maximum likelihood "
-                "estimate exists. Check the data, or fix alpha with fixed={...}."
-            )
+                "estimate exists",
+                "check the data (rows that differ make alpha estimable), or fix alpha with "
+                "fixed={...}", model=self if self.k is not None else Dirichlet(k=k))
         return (self if self.k is not None else Dirichlet(k=k)), x
 
     def logpdf(self, x, p):

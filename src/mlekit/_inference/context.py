@@ -40,6 +40,12 @@ class FitContext:
     nonregular: tuple[str, ...]
     maxiter: int
     hess: np.ndarray | None = field(default=None, repr=False)
+    #: labels ("probs[2]", "b") of entries without a standard error although estimated: an
+    #: element pinned on the boundary, or an entry the data do not determine (not identifiable)
+    unestimable: tuple[str, ...] = ()
+    #: labels of the estimates on the boundary of the parameter space: held scalars ("prob")
+    #: or pinned entries of a vector ("probs[2]")
+    on_boundary: tuple[str, ...] = ()
 
     @property
     def held(self) -> dict[str, np.ndarray]:
@@ -78,7 +84,8 @@ class FitContext:
         their own asymptotic variance (medians). None when the bread is not positive definite.
         """
         _, jac = self.objective.natural(self.u)
-        cov = covariance(-np.asarray(bread_u), jac, self.keep(), meat_u)
+        cov = covariance(-np.asarray(bread_u), jac, self.keep(), meat_u,
+                         ridge=bool(self.unestimable))
         if cov is None or not self.presolved:
             return cov
         # the free parameters' block in the rows of names; the presolved (order statistics,

@@ -53,7 +53,7 @@ class Estimate:
 
 
 def covariance(hess_u: np.ndarray, jac: np.ndarray, keep: np.ndarray | None = None,
-               meat_u: np.ndarray | None = None) -> np.ndarray | None:
+               meat_u: np.ndarray | None = None, ridge: bool = False) -> np.ndarray | None:
     """Covariance of the natural free parameters, or None when -H is not positive definite.
 
     ``J A^-1 J'`` with ``A = -hess_u`` (an information matrix in ``u``), or the sandwich
@@ -61,22 +61,44 @@ def covariance(hess_u: np.ndarray, jac: np.ndarray, keep: np.ndarray | None = No
     ``u``) treats the others as known: their rows are zero and the rest is computed from the
     kept blocks. That is the asymptotic covariance when the others' estimators converge faster
     than 1/sqrt(n) (order statistics, thresholds), whose error is then negligible at the
-    sqrt(n) scale.
+    sqrt(n) scale. ``ridge``: the information is singular along directions the data do not
+    determine; the pseudo-inverse is used, exact for every combination orthogonal to them
+    (the caller reports the entries those directions move as not estimable).
     """
     info = -np.asarray(hess_u)
     keep = np.ones(info.shape[0], dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     cov_u = np.zeros_like(info)
     if keep.any():
         block = np.ix_(keep, keep)
-        try:
-            chol = np.linalg.cholesky(info[block])
-        except np.linalg.LinAlgError:
+        inv = _pinv(info[block]) if ridge else _inverse(info[block])
+        if inv is None:
             return None
-        inv_chol = np.linalg.solve(chol, np.eye(chol.shape[0]))
-        inv = inv_chol.T @ inv_chol
         cov_u[block] = inv if meat_u is None else inv @ np.asarray(meat_u)[block] @ inv
     cov = jac @ cov_u @ jac.T
     return 0.5 * (cov + cov.T)
+
+
+def _inverse(info: np.ndarray) -> np.ndarray | None:
+    try:
+        chol = np.linalg.cholesky(info)
+    except np.linalg.LinAlgError:
+        return None
+    inv_chol = np.linalg.solve(chol, np.eye(chol.shape[0]))
+    return inv_chol.T @ inv_chol
+
+
+def _pinv(info: np.ndarray) -> np.ndarray | None:
+    """The pseudo-inverse of a positive semidefinite information, scaled to unit diagonal
+    first so that the null directions are judged scale-free."""
+    from .._optimize.newton import NULL_TOL
+
+    d = np.sqrt(np.maximum(np.diag(info), np.finfo(float).tiny))
+    lam, vec = np.linalg.eigh(info / np.outer(d, d))
+    if not lam[-1] > 0 or lam[0] < -1e3 * NULL_TOL * lam[-1]:
+        return None
+    keep = lam > NULL_TOL * lam[-1]
+    inner = (vec[:, keep] / lam[keep]) @ vec[:, keep].T
+    return inner / np.outer(d, d)
 
 
 def wald_interval(value: np.ndarray, se: np.ndarray, level: float) -> tuple:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import ModelError
+from .._params import flat_labels
 from .._params import plain_value as _plain
 from .fisher import _z, wald_interval
 
@@ -85,8 +86,16 @@ def wald(fit, name: str, level: float, scale: str = "natural") -> ConfidenceInte
         raise ModelError(f"scale={scale!r} is not a Wald scale; use one of {SCALES}.")
     value, se = np.asarray(fit.params[name], dtype=float), fit.se.get(name)
     if se is None:
-        raise ModelError(f"no Wald interval for {name!r}: {_no_se_reason(fit)}; use "
-                         "method='bootstrap' (or 'profile' for a regular parameter).")
+        raise ModelError(f"no Wald interval for {name!r}: {_no_se_reason(fit, name)}.")
+    if np.asarray(se).dtype == object:  # entries without a standard error get no interval
+        have = np.asarray([v is not None for v in np.ravel(se)]).reshape(value.shape)
+        lo, hi = wald_interval(value, np.where(have, se, 0.0).astype(float), level)
+        none = np.full(value.shape, None, dtype=object)
+        missing = [label for label, ok in zip(
+            flat_labels((name,), {name: value.shape}), have.ravel(), strict=True) if not ok]
+        return ConfidenceInterval(
+            _plain(np.where(have, lo, none)), _plain(np.where(have, hi, none)), "wald",
+            f"{', '.join(missing)}: {_no_se_reason(fit, name)}")
     se = np.asarray(se, dtype=float)
     ctx = fit._context
     constraint = ctx.model.params[name].constraint if ctx is not None else None
@@ -105,10 +114,23 @@ def wald(fit, name: str, level: float, scale: str = "natural") -> ConfidenceInte
                               f"wald ({constraint.scale} scale)")
 
 
-def _no_se_reason(fit) -> str:
-    if any(d.code == "nonregular" for d in fit.diagnostics):
-        return "its estimator is non-regular (an order statistic or threshold)"
-    return f"the {fit.cov_kind} information is singular"
+def _no_se_reason(fit, name: str) -> str:
+    """Why ``name`` (or some of its entries) has no standard error, and what to use instead."""
+    codes = {d.code for d in fit.diagnostics}
+    if "boundary_estimate" in codes and any(
+            name == d or d.startswith(f"{name}[")
+            for d in (fit._context.unestimable + fit._context.nonregular
+                      if fit._context is not None else ())):
+        return ("the estimate is on the boundary of the parameter space, where the Wald "
+                "interval is invalid; use method='profile' (a likelihood-ratio interval)")
+    if "not_identifiable" in codes:
+        return ("the data do not determine it (the model is not identifiable: see "
+                "fit.diagnostics)")
+    if "nonregular" in codes:
+        return ("its estimator is non-regular (an order statistic or threshold); use "
+                "method='bootstrap'")
+    return (f"the {fit.cov_kind} information is singular; use method='bootstrap' (or "
+            "'profile' for a regular parameter)")
 
 
 def profile(fit, name: str, level: float) -> ConfidenceInterval:
@@ -116,6 +138,10 @@ def profile(fit, name: str, level: float) -> ConfidenceInterval:
     from .profile import Element, profile_interval
 
     ctx = context_for(fit, "profile")
+    if name in ctx.on_boundary:
+        from .boundary import boundary_interval
+
+        return boundary_interval(ctx, name, level, fit.loglik)
     if name in ctx.presolved:
         raise ModelError(
             f"no profile interval for {name!r}: it is estimated from the data before the "
@@ -128,14 +154,23 @@ def profile(fit, name: str, level: float) -> ConfidenceInterval:
     if value.ndim == 0:
         return profile_interval(ctx, Element(name), level, float(value),
                                 None if se is None else float(se), bounds, name=name)
-    pieces = [profile_interval(ctx, Element(name, i), level, float(value[i]),
-                               None if se is None else float(se[i]), bounds,
-                               name=f"{name}[{','.join(map(str, i))}]")
-              for i in np.ndindex(value.shape)]
+
+    def piece(i):
+        label = f"{name}[{','.join(map(str, i))}]"
+        if label in ctx.on_boundary:  # a pinned entry: the family's closed form
+            lo, hi = ctx.model.boundary_interval(label, chi2_1_quantile(level), ctx.n)
+            return ConfidenceInterval(lo, hi, "profile", "on the boundary (0), where the Wald "
+                                      "interval is invalid: likelihood-ratio interval, closed "
+                                      "at the boundary")
+        return profile_interval(ctx, Element(name, i), level, float(value[i]),
+                                None if se is None or se[i] is None else float(se[i]), bounds,
+                                name=label)
+
+    pieces = [piece(i) for i in np.ndindex(value.shape)]
     lo = np.array([c[0] for c in pieces]).reshape(value.shape)
     hi = np.array([c[1] for c in pieces]).reshape(value.shape)
-    note = "; ".join(f"[{i}] {c.note}" for i, c in zip(np.ndindex(value.shape), pieces,
-                                                       strict=True) if c.note)
+    note = "; ".join(f"{name}[{','.join(map(str, i))}]: {c.note}"
+                     for i, c in zip(np.ndindex(value.shape), pieces, strict=True) if c.note)
     return ConfidenceInterval(_plain(lo), _plain(hi), "profile", note,
                               any(c.lower_open for c in pieces), any(c.upper_open for c in pieces))
 

@@ -289,8 +289,7 @@ def optima_diagnostics(optima, failed: int, n_starts: int, names) -> tuple[Diagn
         out.append(Diagnostic(
             "multiple_optima", "warning" if few else "note", message,
             "run more starts (starts=...), inspect fit.optima to compare the maxima, or rule "
-            "out the spurious ones with a prior or a constraint (fixed={...}, a bounded "
-            "parameter)"))
+            "out the spurious ones with a constraint (fixed={...}, a bounded parameter)"))
     if failed and failed >= FEW_SHARE * n_starts:
         out.append(Diagnostic(
             "starts_failed", "note",
