@@ -51,9 +51,10 @@ class Unidentified:
 def scaled_information(hess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(eigenvalues, eigenvectors) of -H scaled to unit diagonal (scale-free: a parameter
     measured in nanometres and one in years compare fairly), and the scale vector."""
-    info = -np.asarray(hess, dtype=float)
-    d = np.sqrt(np.maximum(np.diag(info), np.finfo(float).tiny))
-    lam, vec = np.linalg.eigh(info / np.outer(d, d))
+    from ._optimize.newton import region_scale
+
+    d = region_scale(hess)
+    lam, vec = np.linalg.eigh(-np.asarray(hess, dtype=float) / np.outer(d, d))
     return (lam, vec), d
 
 
@@ -232,6 +233,23 @@ def running_off(loglik, start: np.ndarray, u: np.ndarray, hess: np.ndarray, n: i
         "regression this is separation (a covariate predicts the outcome perfectly)",
         f"fix {names} (fixed={{...}}), drop the term that separates the data, or choose a model "
         "whose limit describes them")
+
+
+#: fewer observations per free parameter than this: the large-sample theory behind standard
+#: errors and Wald intervals may be poor
+SMALL_SAMPLE = 10
+
+
+def small_sample_diagnostic(n: int, k: int) -> Diagnostic | None:
+    if k == 0 or n >= SMALL_SAMPLE * k:
+        return None
+    return Diagnostic(
+        "small_sample", "note",
+        f"n = {n} observations for k = {k} free parameter(s): standard errors and Wald "
+        "intervals rest on large-sample theory (a quadratic log-likelihood), which may be poor "
+        "here",
+        "use conf_int(method='profile') (follows the likelihood's shape) or "
+        "method='bootstrap' (no normal approximation)")
 
 
 def boundary_diagnostic(found, model) -> Diagnostic:

@@ -16,6 +16,7 @@ from ._diagnostics import (
     identification,
     nonregular_diagnostic,
     running_off,
+    small_sample_diagnostic,
 )
 from ._errors import BoundaryEstimate, FitError, ModelError, NoEstimate
 from ._families import family as family_by_name
@@ -206,8 +207,7 @@ def _search(model, x, run: _Run, search, maxiter):
         result = maximize(objective, optima[0].u, maxiter=maxiter)  # its derivatives, verified
         if result.status is Status.CONVERGED:
             run = dataclasses.replace(run, result=result, closed_form=False)
-    return run, tuple(optima), optima_diagnostics(optima, optima.failed, len(points),
-                                                  layout.names)
+    return run, optima, optima_diagnostics(optima, optima.failed, len(points), layout.names)
 
 
 def _raise_errors(fit: Fit) -> None:
@@ -402,6 +402,11 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
     diagnostics += tuple(extra_diagnostics)
     if not converged:  # no maximum: errors measured where the optimizer stopped mean nothing
         cov, se = None, dict.fromkeys(se)
+    else:
+        k = layout.k + len(boundary) + len(pinned)
+        small = small_sample_diagnostic(objective.n, k)
+        diagnostics += ((small,) if small else ()) + tuple(model.notes(params, objective.n,
+                                                                       fixed))
     return Fit(
         model_name=model.name,
         params={n: _plain(v) for n, v in params.items()},

@@ -188,6 +188,12 @@ class Model:
         computed treating them as known). By default the boundary parameters."""
         return self.boundary
 
+    def notes(self, params: Mapping[str, np.ndarray], n: int, fixed: Mapping[str, np.ndarray]
+              ) -> tuple:
+        """Advice on this model's estimator at these estimates (``note`` Diagnostics: the
+        normal's biased variance in small samples). Default: none."""
+        return ()
+
     def canonical(self, params: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
         """The representative of ``params`` among the points the model cannot tell apart (its
         symmetries, e.g. a mixture's relabelled components), so that multiple starts count

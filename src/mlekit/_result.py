@@ -56,6 +56,22 @@ def _se_of(cov, names, shapes, nonregular, missing=()) -> dict:
     return se
 
 
+def json_value(v):
+    """A number, or nested lists of them, for JSON: JSON has no infinity, so an infinite value
+    (an unbounded log-likelihood, an open interval's end) is "inf" / "-inf"; None (no
+    estimate, no standard error) stays null."""
+    if v is None:
+        return None
+    arr = np.asarray(v)
+    if arr.ndim:
+        return [json_value(a) for a in arr]
+    item = arr.item()
+    if item is None:
+        return None
+    f = float(item)
+    return f if math.isfinite(f) else ("inf" if f > 0 else "-inf")
+
+
 @dataclass(frozen=True, eq=False)
 class Fit:
     """A maximum likelihood fit.
@@ -98,7 +114,8 @@ class Fit:
     #: how that covariance was computed, where it matters (e.g. Monte Carlo and its error)
     cov_note: str = ""
     #: the distinct local maxima found with ``mk.fit(..., starts=N)``, best first (each with
-    #: ``loglik``, ``params``, ``count``: how many starts reached it); empty otherwise
+    #: ``loglik``, ``params``, ``count``: how many starts reached it; ``optima.failed``: the
+    #: starts that reached none); empty otherwise
     optima: tuple = ()
     _context: object = field(default=None, repr=False, compare=False)
 
@@ -348,27 +365,31 @@ class Fit:
     def _fixed_labels(self) -> set:
         return {label for label in self._flat_params() if label.split("[")[0] in self.fixed}
 
-    def _flat_ci(self, level: float, method: str = "wald", **options) -> tuple[dict, str, list]:
-        """({label: (lo, hi)}, the method's label, notes) for the table: parameters without an
-        interval of this kind (no standard error, presolved) are left out, not raised on."""
+    def _report_intervals(self, level: float, method: str = "wald", **options) -> dict:
+        """{name: ConfidenceInterval} for reports (the table, the CLI's JSON): parameters
+        without an interval of this kind (no standard error, presolved) are left out, not
+        raised on; on the boundary, where Wald's is invalid, the likelihood's is given."""
         from ._inference import intervals
 
         if method == "bootstrap":
-            cis = self.conf_int(level, "bootstrap", **options)
-        else:
-            intervals.check_method(method)
-            cis = {}
-            for name in self.param_names:
-                if self.params[name] is None:  # no estimate, so no interval
-                    continue
-                # on the boundary the Wald interval is invalid: the likelihood's is offered
-                kind = "profile" if method == "profile" or self._on_boundary(name) else "wald"
-                try:
-                    cis[name] = (intervals.profile(self, name, level) if kind == "profile"
-                                 else intervals.wald(self, name, level,
-                                                     options.get("scale", "natural")))
-                except ModelError:
-                    continue
+            return self.conf_int(level, "bootstrap", **options)
+        intervals.check_method(method)
+        cis = {}
+        for name in self.param_names:
+            if self.params[name] is None:  # no estimate, so no interval
+                continue
+            kind = "profile" if method == "profile" or self._on_boundary(name) else "wald"
+            try:
+                cis[name] = (intervals.profile(self, name, level) if kind == "profile"
+                             else intervals.wald(self, name, level,
+                                                 options.get("scale", "natural")))
+            except ModelError:
+                continue
+        return cis
+
+    def _flat_ci(self, level: float, method: str = "wald", **options) -> tuple[dict, str, list]:
+        """({label: (lo, hi)}, the method's label, notes) for the table."""
+        cis = self._report_intervals(level, method, **options)
         flat_lo = _flatten({n: c[0] for n, c in cis.items()})
         flat_hi = _flatten({n: c[1] for n, c in cis.items()})
         labels = sorted({c.method for c in cis.values()})
@@ -408,17 +429,7 @@ class Fit:
         log-likelihood of data without an MLE) as "inf" / "-inf", an entry without a value
         (no estimate, no standard error) as None."""
 
-        def js(v):  # JSON has no infinity: "inf" / "-inf"; None stays null
-            if v is None:
-                return None
-            arr = np.asarray(v)
-            if arr.ndim:
-                return [js(a) for a in arr]
-            item = arr.item()
-            if item is None:
-                return None
-            f = float(item)
-            return f if math.isfinite(f) else ("inf" if f > 0 else "-inf")
+        js = json_value
 
         return {
             "model": self.model_name,

@@ -86,12 +86,15 @@ def fit(
             raise mk.ModelError("--cov cluster needs --groups COLUMN (cluster labels), and "
                                 "--groups is only used with --cov cluster.")
         result = mk.fit(model, x, cov=cov.value, groups=labels)
+        if not result.converged:  # no maximum: say why (diagnostics), no intervals, exit 1
+            typer.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
+            raise typer.Exit(code=1)
         options, sample = {}, None
         if ci is CI.bootstrap:  # one set of replicates for the parameters and the transforms
             sample = result.bootstrap(replicates, resampling.value, seed=seed,
                                       progress=None if as_json else _progress_bar())
             options = dict(interval=interval.value, sample=sample)
-        intervals = result.conf_int(level, ci.value, **options) if as_json else None
+        intervals = result._report_intervals(level, ci.value, **options) if as_json else None
         estimates = [(t, result.transform(t, level, method=ci.value, sample=sample))
                      for t in transform or []]
         if as_json:
@@ -107,6 +110,8 @@ def fit(
                 typer.echo(_estimate_line(text, est, level))
     except mk.MlekitError as err:
         _fail(str(err))
+    except typer.Exit:
+        raise
     except Exception as err:  # a bug of ours: still one line, never a traceback
         _fail(f"internal error ({type(err).__name__}: {err}); please report it with the command.")
 
@@ -171,22 +176,18 @@ def _progress_bar():
     return progress
 
 
-def _js(v):
-    """A number or nested list for JSON; an open interval's infinite end as "inf" / "-inf"
-    (JSON has no infinity)."""
-    arr = np.asarray(v, dtype=float)
-    if arr.ndim:
-        return [_js(a) for a in arr]
-    return float(arr) if np.isfinite(arr) else ("inf" if arr > 0 else "-inf")
-
-
 def _interval_json(c) -> dict:
-    return {"lower": _js(c[0]), "upper": _js(c[1]), "method": c.method, "note": c.note,
+    from ._result import json_value
+
+    return {"lower": json_value(c[0]), "upper": json_value(c[1]), "method": c.method,
+            "note": c.note,
             "lower_open": c.lower_open, "upper_open": c.upper_open}
 
 
 def _estimate_json(est) -> dict:
-    return {"name": est.name, "value": _js(est.value), "se": _js(est.se),
+    from ._result import json_value
+
+    return {"name": est.name, "value": json_value(est.value), "se": json_value(est.se),
             "conf_int": _interval_json(est.conf_int)}
 
 

@@ -89,6 +89,24 @@ class Normal(Family):
     def expected_information(self, p):
         return np.diag([1.0, 2.0]) / float(p["sd"]) ** 2
 
+    def notes(self, params, n, fixed):
+        """Below 50 observations (a bias above 2%), the summary shows the unbiased variance
+        beside the MLE: with the mean estimated, E[sd^2] = (n-1)/n sigma^2."""
+        from .._diagnostics import Diagnostic
+
+        if "mean" in fixed or "sd" in fixed or n >= 50:
+            return ()
+        sd = float(params["sd"])
+        unbiased = sd * sd * n / (n - 1)
+        return (Diagnostic(
+            "biased_variance", "note",
+            f"sd = {sd:.6g} is the MLE, sqrt(sum (x - mean)^2 / n): it divides by n, so sd^2 "
+            f"underestimates the variance by the factor (n-1)/n = {(n - 1) / n:.4g}; the "
+            f"unbiased variance n/(n-1) sd^2 = {unbiased:.6g} (its square root "
+            f"{math.sqrt(unbiased):.6g}) is shown for comparison and is not the MLE",
+            "report the MLE with a likelihood interval (conf_int(method='profile')); use the "
+            "unbiased variance n/(n-1) sd^2 where an unbiased estimate is required"),)
+
     def mean(self, p):
         return jnp.asarray(p["mean"], float)
 

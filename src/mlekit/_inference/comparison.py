@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._errors import ModelError
+from .._errors import FitError, ModelError
 from .testing import _check_fit, _check_same_data
 
 
@@ -129,6 +129,11 @@ def compare(*fits, names: Sequence[str] | None = None) -> Comparison:
         raise ModelError("compare() needs at least one fit, e.g. compare(fit_a, fit_b).")
     for i, f in enumerate(fits):
         _check_fit(f, f"fits[{i}]")
+        if any(v is None for v in f.params.values()):
+            raise FitError(
+                f"fits[{i}] ({f.model_name}) has no estimate ({f.message}): its likelihood has "
+                "no maximum on these data, so it has no AIC; leave it out of the comparison "
+                "(its diagnostics say why).")
     labels = _names(fits, names)
     _check_same_data(fits, labels)
     n = fits[0].n

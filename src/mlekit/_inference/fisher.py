@@ -90,9 +90,9 @@ def _inverse(info: np.ndarray) -> np.ndarray | None:
 def _pinv(info: np.ndarray) -> np.ndarray | None:
     """The pseudo-inverse of a positive semidefinite information, scaled to unit diagonal
     first so that the null directions are judged scale-free."""
-    from .._optimize.newton import NULL_TOL
+    from .._optimize.newton import NULL_TOL, region_scale
 
-    d = np.sqrt(np.maximum(np.diag(info), np.finfo(float).tiny))
+    d = region_scale(-info)
     lam, vec = np.linalg.eigh(info / np.outer(d, d))
     if not lam[-1] > 0 or lam[0] < -1e3 * NULL_TOL * lam[-1]:
         return None

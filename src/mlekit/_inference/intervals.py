@@ -207,11 +207,10 @@ def bootstrap_transform(sample, fun, params, level: float) -> ConfidenceInterval
 
 def context_for(fit, method: str):
     """The fit's context, checked to be a converged maximum to measure intervals from."""
-    ctx = fit._context
-    if ctx is None:
-        raise ModelError(f"this fit carries no data to compute {method} intervals from.")
     if not fit.converged:
         raise ModelError(
             f"no {method} interval: the fit did not converge ({fit.message}); it is measured "
             "from the maximum, so fix the fit first (see fit.diagnostics).")
-    return ctx
+    if fit._context is None:
+        raise ModelError(f"this fit carries no data to compute {method} intervals from.")
+    return fit._context

@@ -52,10 +52,18 @@ class NewtonResult:
 NULL_TOL = 1e-10
 
 
+#: curvatures below this times the largest are raised to it in the region's scale: a zero
+#: curvature (a start at a saddle) would otherwise allow steps of ~1e150 in its coordinate,
+#: while real differences of scale (a location at 1e9 beside a shape near 1: ~1e-18) pass
+CURVATURE_FLOOR = 1e-24
+
+
 def region_scale(h: np.ndarray) -> np.ndarray:
     """d = sqrt|diag H| (per member for stacked H): the scale of the trust region and of the
-    null-direction test; a zero curvature counts as the smallest positive float."""
-    return np.sqrt(np.maximum(np.abs(np.diagonal(h, axis1=-2, axis2=-1)), 1e-300))
+    null-direction test, floored at CURVATURE_FLOOR times the largest curvature."""
+    diag = np.abs(np.diagonal(h, axis1=-2, axis2=-1))
+    floor = np.maximum(CURVATURE_FLOOR * np.max(diag, axis=-1, keepdims=True), 1e-300)
+    return np.sqrt(np.maximum(diag, floor))
 
 
 def _scaled(h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
