@@ -60,7 +60,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._data import Chunks
 from .._diagnostics import Diagnostic
 from .._errors import FitError, MlekitError, ModelError
 from .context import FitContext
@@ -70,16 +69,16 @@ from .testing import TestResult, _fmt_p, chi2_sf
 MAX_K = 10
 #: at most this many observations (a strided subsample beyond): the cost stays ~constant in n
 MAX_N = 20_000
-#: Monte Carlo draws for the model-based variance come in pieces of one compiled shape, as
-#: many as keep the cost ~ pieces * q^2 bounded (2^20 draws for k <= 2, 2^17 for k = 10)
+#: everything is evaluated in pieces of MC_PIECE (one compiled shape); Monte Carlo takes as
+#: many pieces as keep the cost ~ pieces * q^2 bounded (2^20 draws for k <= 2, 2^17 for k = 10)
 MC_PIECE, MC_BUDGET, SEED = 1 << 15, 96, 20_821
 #: the diagnostic's first look: 2^16 draws, enough to clear a fit whose p-value is far above
-#: the level (which is most correct fits); it measured 4-20 ms against 65-140 ms for the full
+#: the level (which is most correct fits): measured 4-30 ms against 70-125 ms for the full
 QUICK_PIECES = 2
 #: discrete supports larger than this are integrated by Monte Carlo instead
 MAX_POINTS = 1 << 16
-#: eigenvalues of the scaled residual variance below this fraction of the largest are exact
-#: dependencies of the indicators on the scores
+#: directions whose residual variance given the scores is below this fraction of their
+#: variance are exact dependencies of the indicators on the scores
 RANK_TOL = 1e-8
 
 
@@ -120,15 +119,15 @@ def _sums(ctx, u, pieces, third=False) -> dict:
     return out
 
 
-def _weighted(x: np.ndarray, weights: np.ndarray | None = None):
-    """x in padded chunks (weight 0 on the padding), optionally weighted."""
-    parts = Chunks.from_array(x).parts
-    if weights is None:
-        return parts
-    sizes = [wc.shape[0] for _, wc in parts]
-    w = np.concatenate([weights, np.zeros(sum(sizes) - weights.size)])
-    return [(xc, wc) for (xc, _), wc in zip(parts, np.split(w, np.cumsum(sizes)[:-1]),
-                                              strict=True)]
+def _pieces(x: np.ndarray, weights: np.ndarray | None = None) -> list:
+    """(x, w) in pieces of MC_PIECE, the last padded with weight 0: data (at most MAX_N),
+    support points and draws share one compiled shape (a compilation costs ~0.3-3 s)."""
+    n = x.shape[0]
+    size = -(-n // MC_PIECE) * MC_PIECE
+    xp = np.concatenate([x, np.repeat(x[:1], size - n, axis=0)])
+    w = np.zeros(size)
+    w[:n] = 1.0 if weights is None else weights
+    return [(xp[i:i + MC_PIECE], w[i:i + MC_PIECE]) for i in range(0, size, MC_PIECE)]
 
 
 def _subsample(x: np.ndarray) -> np.ndarray:
@@ -140,7 +139,7 @@ def _subsample(x: np.ndarray) -> np.ndarray:
 def _maximize(ctx, u, x, third):
     """Newton on the (sub)sample from the fit's u: the indicators' exact dependencies on the
     scores hold only where the scores sum to zero. None where no interior maximum is found."""
-    pieces = _weighted(x)
+    pieces = _pieces(x)
     for _ in range(6):
         sums = _sums(ctx, u, pieces, third)
         m, g, hbar = sums["w"], sums["s"] / sums["w"], sums["h"] / sums["w"]
@@ -181,7 +180,7 @@ def _model_sums(ctx, u, pieces=None) -> tuple[dict, str] | None:
     params = ctx.params(u)
     exact = _support(ctx, params)
     if exact is not None:
-        return (_sums(ctx, u, _weighted(*exact)),
+        return (_sums(ctx, u, _pieces(*exact)),
                 f"exact sums over {exact[0].size} support points")
     q = ctx.layout.k * (ctx.layout.k + 1) // 2
     count = pieces or int(np.clip(MC_BUDGET // q, 4, 32))
@@ -191,8 +190,7 @@ def _model_sums(ctx, u, pieces=None) -> tuple[dict, str] | None:
                  for _ in range(count)]
     except NotImplementedError:
         return None
-    ones = np.ones(MC_PIECE)
-    return (_sums(ctx, u, [(x, ones) for x in draws]),
+    return (_sums(ctx, u, _pieces(np.concatenate(draws))),
             f"Monte Carlo, {count * MC_PIECE} draws from the fitted model")
 
 
@@ -203,7 +201,7 @@ def _chi2(dbar, v, structure, scale, m):
     root = np.sqrt(scale[live])
     z, r = dbar[live] / root, v[np.ix_(live, live)] / np.outer(root, root)
     lam, vec = np.linalg.eigh(structure[np.ix_(live, live)] / np.outer(root, root))
-    basis = vec[:, lam > RANK_TOL * max(lam.max(), 0.0)]
+    basis = vec[:, lam > RANK_TOL]  # the scaled residual variances lie in [0, 1]
     proj = basis.T @ z
     return float(m * proj @ np.linalg.solve(basis.T @ r @ basis, proj)), basis.shape[1]
 
@@ -278,7 +276,7 @@ def _test(ctx, variance, pieces=None):
         raise ModelError(f"{ctx.model.name} defines no sampler, so the model-based "
                          "variance is unavailable; use variance='white'.")
     if reference is None:  # White: psi_i = d_i - A s_i, A = D Hbar^-1, D = mean dd_i/du
-        data = data if variance == "white" else _sums(ctx, u, _weighted(x), third=True)
+        data = data if variance == "white" else _sums(ctx, u, _pieces(x), third=True)
         a = np.linalg.solve(data["h"].T, data["grad_d"].T).T
         ds = data["ds"] @ a.T
         v = (data["dd"] - ds - ds.T + a @ data["ss"] @ a.T) / m
@@ -292,7 +290,11 @@ def _test(ctx, variance, pieces=None):
     if not all(np.all(np.isfinite(a)) for a in (v, structure, dbar, scale)):
         raise FitError(f"the information-matrix test of {ctx.model.name} is not finite here.")
     statistic, df = _chi2(dbar, v, structure, scale, m)
-    if not np.isfinite(statistic) or df == 0:
+    if df == 0:
+        raise ModelError(f"every indicator of the information-matrix test is a linear function "
+                         f"of the scores for {ctx.model.name} (binary or saturated categorical "
+                         "data): the information equality holds whatever the data; no test.")
+    if not np.isfinite(statistic):
         raise FitError(f"the information-matrix test of {ctx.model.name} is not finite here.")
     note = f"variance of the indicators: {how}; in the fit's unconstrained coordinates"
     if m < ctx.n:
