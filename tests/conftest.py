@@ -26,3 +26,9 @@ def groundbeef():
 @pytest.fixture(scope="session")
 def abbey():
     return shared_csv("abbey.csv")["abbey"].to_numpy(dtype=float)
+
+
+def problems(fit) -> list[str]:
+    """Codes of the diagnostics that say a fit or its inference failed: not advice (notes),
+    and not the misspecification warning, which real data may well earn."""
+    return [d.code for d in fit.diagnostics if d.severity != "note" and d.code != "misspecified"]

@@ -32,5 +32,18 @@ def test_readme_python_blocks_run(monkeypatch, capsys):
     assert "zero-inflated poisson" in capsys.readouterr().out
 
 
+def test_diagnostics_page_runs_and_lists_every_code(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    page = (ROOT / "docs" / "diagnostics.md").read_text()
+    namespace = {"__name__": "diagnostics_md"}
+    for block in re.findall(r"```python\n(.*?)```", page, re.S):
+        exec(compile(block, "docs/diagnostics.md", "exec"), namespace)
+    documented = set(re.findall(r"^### `([a-z_]+)`", page, re.M))
+    source = "".join(p.read_text() for p in (ROOT / "src" / "mlekit").rglob("*.py"))
+    emitted = set(re.findall(r'Diagnostic\(\s*"([a-z_]+)"', source))
+    emitted |= set(re.findall(r'code="([a-z_]+)"', source)) | {"no_estimate"}
+    assert emitted and emitted <= documented, emitted - documented
+
+
 def test_version():
     assert mlekit.__version__

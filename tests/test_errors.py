@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import mlekit as mk
+from conftest import problems
 
 
 def test_errors_share_a_base():
@@ -71,7 +72,7 @@ def test_boundary_mle_is_reported(fam, data, value):
     fit = mk.fit(fam, data, strict=True)  # an estimate on the boundary is still an estimate
     (name,) = fit.param_names
     assert fit.params[name] == value and fit.se[name] is None
-    assert [d.code for d in fit.diagnostics] == ["boundary_estimate"]
+    assert problems(fit) == ["boundary_estimate"]
     with pytest.raises(mk.ModelError, match="boundary.*method='profile'"):
         fit.conf_int()
 

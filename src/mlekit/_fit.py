@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from ._errors import BoundaryEstimate, FitError, ModelError, NoEstimate
 from ._families import family as family_by_name
 from ._inference.context import FitContext
 from ._inference.covariances import check_kind
+from ._inference.misspecification import misspecification_diagnostic
 from ._model import Model
 from ._optimize import Layout, Objective, Status, maximize
 from ._params import plain_value as _plain
@@ -237,7 +239,7 @@ def _no_estimate(model, x, fixed, err: NoEstimate) -> Fit:
         converged=False,
         message=f"no maximum likelihood estimate exists for these data ({err.code})",
         iterations=0,
-        diagnostics=(diagnostic,),
+        _found=(diagnostic,),
         fixed={n: _plain(v) for n, v in fixed.items()},
         _shapes={n: model.params[n].shape for n in free},
     )
@@ -400,10 +402,13 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
     if regular_only:
         diagnostics += (nonregular_diagnostic(model, regular_only, params),)
     diagnostics += tuple(extra_diagnostics)
+    deferred = ()
     if not converged:  # no maximum: errors measured where the optimizer stopped mean nothing
         cov, se = None, dict.fromkeys(se)
     else:
         k = layout.k + len(boundary) + len(pinned)
+        if unidentified is None and not on_boundary:
+            deferred = (partial(misspecification_diagnostic, context),)
         small = small_sample_diagnostic(objective.n, k)
         diagnostics += ((small,) if small else ()) + tuple(model.notes(params, objective.n,
                                                                        fixed))
@@ -419,9 +424,10 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
         converged=converged,
         message=message,
         iterations=result.iterations,
-        diagnostics=diagnostics,
+        _found=diagnostics,
         fixed={n: _plain(v) for n, v in fixed.items()},
         score_max=float(np.max(np.abs(result.grad)) / objective.n) if result.grad.size else 0.0,
         _shapes=shapes,
         _context=context,
+        _deferred=deferred,
     )

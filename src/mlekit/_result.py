@@ -105,7 +105,7 @@ class Fit:
     converged: bool
     message: str
     iterations: int
-    diagnostics: tuple[Diagnostic, ...] = ()
+    _found: tuple[Diagnostic, ...] = ()
     fixed: Mapping[str, float | np.ndarray] = field(default_factory=dict)
     score_max: float = 0.0
     _shapes: Mapping[str, tuple] = field(default_factory=dict, repr=False)
@@ -118,6 +118,19 @@ class Fit:
     #: starts that reached none); empty otherwise
     optima: tuple = ()
     _context: object = field(default=None, repr=False, compare=False)
+    #: checks too costly for every fit (the information-matrix test: ~10-100 ms where the fit
+    #: may take 1 ms), run when the diagnostics are first read: zero-argument callables
+    #: returning a Diagnostic or None
+    _deferred: tuple = field(default=(), repr=False, compare=False)
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """The findings about this fit (see :class:`Diagnostic`); empty when all is well."""
+        if self._deferred:
+            found = tuple(d for check in self._deferred if (d := check()) is not None)
+            object.__setattr__(self, "_found", self._found + found)  # computed once
+            object.__setattr__(self, "_deferred", ())
+        return self._found
 
     # -- information criteria ---------------------------------------------------------------
     @property

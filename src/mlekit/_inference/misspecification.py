@@ -368,7 +368,7 @@ def misspecification_diagnostic(ctx: FitContext, level: float = 0.01) -> Diagnos
     elif over:
         family = "a more variable one: compare candidates with mk.compare"
     else:
-        family = "e.g. negative binomial for overdispersed counts, Student t for heavy tails"
+        family = "compare candidate families with mk.compare"
     return Diagnostic(
         "misspecified", "warning", message,
         "use robust standard errors (fit.cov_as('robust') or mk.fit(..., cov='robust')), which "
