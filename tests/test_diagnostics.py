@@ -192,6 +192,11 @@ def test_a_product_of_parameters_is_recognised_as_what_the_data_determine():
     assert_clean_output(fit)
     with pytest.raises(mk.ModelError, match="not identifiable"):
         fit.conf_int()["a"]
+    # what the data determine keeps its error: a*b is the slope, SE sd / sqrt(sum x^2)
+    assert fit.transform("a*b").se == pytest.approx(sd / math.sqrt(np.sum(x * x)), rel=1e-6)
+    ci = fit.conf_int(method="profile")
+    assert ci["a"].lower_open and ci["a"].upper_open and "not identifiable" in ci["a"].note
+    assert not ci["sd"].lower_open
 
 
 def _regression(columns):
@@ -348,6 +353,18 @@ def test_small_samples_get_advice_and_the_normal_variance_its_unbiased_counterpa
     assert "biased_variance" not in codes(mk.fit(mk.Normal(), x, fixed={"mean": 3.0}))
     large = np.random.default_rng(2).normal(size=200)
     assert mk.fit(mk.Normal(), large).diagnostics == ()
+
+
+# -- 7. a wrong model: the misspecification warning on real data ------------------------------
+def test_a_poisson_on_overdispersed_counts_is_flagged_as_misspecified():
+    from conftest import shared_csv
+
+    counts = shared_csv("toxocara.csv")["number"].to_numpy(dtype=float)
+    fit = mk.fit(mk.Poisson(), counts)
+    d = diagnostic(fit, "misspecified")
+    assert d.severity == "warning" and "poisson" in d.message and "lambda" in d.message
+    assert "robust" in d.remedy and "negative binomial" in d.remedy
+    assert "misspecified" not in codes(mk.fit(mk.NegativeBinomial(), counts))
 
 
 # -- 8. data outside the support: DataError before any optimization --------------------------

@@ -142,6 +142,10 @@ def profile(fit, name: str, level: float) -> ConfidenceInterval:
         from .boundary import boundary_interval
 
         return boundary_interval(ctx, name, level, fit.loglik)
+    if name in ctx.unestimable:  # a ridge: the profile is flat along it
+        lo, hi = ctx.model.params[name].constraint.bounds()
+        return ConfidenceInterval(lo, hi, "profile", "not identifiable: the profile "
+                                  "log-likelihood is flat (see fit.diagnostics)", True, True)
     if name in ctx.presolved:
         raise ModelError(
             f"no profile interval for {name!r}: it is estimated from the data before the "
