@@ -86,6 +86,11 @@ def test_the_command_line_reports_no_estimate_and_exits_non_zero(tmp_path):
     result = CliRunner().invoke(app, ["fit", str(path), "--dist", "normal", "--json"])
     assert result.exit_code == 1
     assert json.loads(result.output)["diagnostics"][0]["code"] == "no_estimate"
+    path.write_text("x\n1\n1\n1\n1\n")  # a boundary estimate: reported, exit 0
+    for extra in ([], ["--json"]):
+        result = CliRunner().invoke(app, ["fit", str(path), "--dist", "bernoulli", *extra])
+        assert result.exit_code == 0 and "boundary_estimate" in result.output
+        assert "nan" not in result.output.lower()
 
 
 # -- 2. estimates on the boundary ------------------------------------------------------------
@@ -278,6 +283,28 @@ def test_given_starts_are_run_besides_the_default():
         mk.fit(mk.Cauchy(), CAUCHY_X, starts=0)
     with pytest.raises(mk.ModelError, match="no parameter 'loc'"):
         mk.fit(mk.Cauchy(), CAUCHY_X, starts=[{"loc": 1.0}])
+
+
+def test_label_switching_is_one_optimum_given_the_models_symmetry():
+    # an equal mixture of N(a, 1) and N(b, 1): (a, b) and (b, a) are the same distribution
+    def logpdf(x, p):
+        return jnp.logaddexp(jax.scipy.stats.norm.logpdf(x, p["a"], 1.0),
+                             jax.scipy.stats.norm.logpdf(x, p["b"], 1.0)) - math.log(2.0)
+
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.normal(-2, 1, 150), rng.normal(3, 1, 150)])
+    params = {"a": mk.Real(init=-1.0), "b": mk.Real(init=1.0)}
+
+    def ordered(p):
+        return {**p, "a": min(p["a"], p["b"]), "b": max(p["a"], p["b"])}
+
+    plain = mk.fit(mk.Model(logpdf, params), x, starts=30, seed=1)
+    best = [o for o in plain.optima if o.loglik > plain.loglik - 1e-6]
+    assert len(best) == 2  # the two labellings of one maximum
+    sym = mk.fit(mk.Model(logpdf, params, canonical=ordered), x, starts=30, seed=1)
+    assert len([o for o in sym.optima if o.loglik > sym.loglik - 1e-6]) == 1
+    assert sym.optima[0].count == sum(o.count for o in best)
+    assert sym.params["a"] < sym.params["b"]
 
 
 # -- 5. convergence failures and extreme scales ----------------------------------------------

@@ -269,6 +269,10 @@ class UserModel(Model):
     event_ndim : int
         0 (default) for scalar observations, data of shape (n,); 1 for vector observations,
         data of shape (n, d), each row one observation (e.g. a response with its covariates).
+    canonical : callable, optional
+        ``canonical(params) -> params``: the representative of the parameter values the model
+        cannot tell apart (e.g. sort the components of a mixture), so that multiple starts
+        (``mk.fit(..., starts=N)``) count relabelled maxima as one.
 
     Examples
     --------
@@ -293,6 +297,7 @@ class UserModel(Model):
         support: Support | None = None,
         name: str = "model",
         event_ndim: int = 0,
+        canonical: Callable | None = None,
     ):
         if not callable(logpdf):
             raise ModelError(f"logpdf must be a function logpdf(x, params); got {logpdf!r}.")
@@ -309,7 +314,10 @@ class UserModel(Model):
         if event_ndim not in (0, 1):
             raise ModelError(f"event_ndim={event_ndim!r} must be 0 (scalar observations) or 1 "
                              "(one row of an (n, d) array per observation).")
+        if canonical is not None and not callable(canonical):
+            raise ModelError(f"canonical must be a function params -> params; got {canonical!r}.")
         self.event_ndim = event_ndim
+        self._canonical = canonical
         self._logpdf = logpdf
         self._params = dict(params)
         self.support = support if support is not None else REALS
@@ -322,6 +330,9 @@ class UserModel(Model):
 
     def logpdf(self, x, params):
         return self._logpdf(x, params)
+
+    def canonical(self, params):
+        return params if self._canonical is None else self._canonical(params)
 
     def __repr__(self):
         return f"Model({self.name!r}, params={list(self._params)})"
