@@ -31,7 +31,7 @@ import numpy as np
 
 from .._data import CHUNK, WORKERS, Chunks, bucket
 from .._model import Model
-from .newton import DECREMENT_TOL, NULL_TOL, POLISH_ABOVE, region_scale
+from .newton import DECREMENT_TOL, NULL_TOL, POLISH_ABOVE, first_radius, region_scale
 from .objective import Layout, _derivs
 
 #: values (members x padded observations) per batch: bounds the memory of a batch's weights or
@@ -354,6 +354,8 @@ def maximize_batch(derivs: Derivs, u0: np.ndarray, maxiter: int = 200,
     radius = np.full(u.shape[0], float(radius))
     if u.shape[1] == 0:
         return BatchResult(s.u, s.ll, np.where(status == ACTIVE, CONVERGED, status), iters)
+    lam, _, a, ok, _ = _eig(s.g, s.h)
+    radius = np.where(ok, first_radius(lam, a, radius), radius)  # as newton.maximize
     for it in range(maxiter + 1):
         active = status == ACTIVE
         if not active.any():

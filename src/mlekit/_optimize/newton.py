@@ -88,6 +88,17 @@ def newton_decrement(g: np.ndarray, h: np.ndarray) -> tuple[float, bool]:
     return float(np.sum(a * a / np.maximum(lam, floor))), True
 
 
+def first_radius(lam: np.ndarray, a: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """The initial trust radius (per member, from the scaled eigendecomposition ``lam`` and
+    ``a = V' D^-1 g``): where -H is positive definite at the start, wide enough for the full
+    Newton step. Warm starts (a subsample's MLE, ~5 standard errors from the full data's at
+    n = 1e6) then take Newton's quadratic steps at once instead of growing a unit region."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        definite = lam[..., 0] > NULL_TOL * lam[..., -1]
+        newton = np.sqrt(np.sum((a / lam) ** 2, axis=-1))
+    return np.where(definite & np.isfinite(newton), np.maximum(radius, 1.001 * newton), radius)
+
+
 def newton_step(g: np.ndarray, h: np.ndarray) -> np.ndarray:
     """(-H)^+ g: the Newton step, with null directions (a ridge) left alone."""
     lam, vec, d = _scaled(h)
@@ -143,6 +154,9 @@ def maximize(
         return NewtonResult(u, float(ll), g, h, 0, Status.NONFINITE,
                             "the log-likelihood or its derivatives are not finite at the start",
                             np.inf)
+    if g.size:
+        lam, vec, d = _scaled(h)
+        radius = float(first_radius(lam, vec.T @ (g / d), np.asarray(radius)))
     for it in range(maxiter + 1):
         dec, definite = newton_decrement(g, h)
         scale = max(1.0, 1e-6 * abs(ll))
