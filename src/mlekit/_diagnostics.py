@@ -45,7 +45,6 @@ class Unidentified:
 
     labels: tuple[str, ...]
     message: str
-    basis: object  # (k, m) numpy basis of the flat directions in u
 
 
 def scaled_information(hess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,8 +72,7 @@ def identification(hess: np.ndarray, layout, u: np.ndarray, loglik=None) -> Unid
     owners = _coordinate_labels(layout)
     moved = np.sum(vec[:, null] ** 2, axis=1) > 1e-12
     labels = tuple(dict.fromkeys(label for i in np.flatnonzero(moved) for label in owners[i]))
-    return Unidentified(labels, _trade_off(basis, layout, np.asarray(u, dtype=float), loglik),
-                        basis)
+    return Unidentified(labels, _trade_off(basis, layout, np.asarray(u, dtype=float), loglik))
 
 
 def _coordinate_labels(layout) -> list[tuple[str, ...]]:
