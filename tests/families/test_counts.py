@@ -460,3 +460,17 @@ def test_existence_checks_see_the_fixed_parameters():
     assert fit.params["pi"] == 0.0 and "fixed lambda" in fit.diagnostics[0].message
     fit = mk.fit(mk.ZeroInflatedPoisson(), y, fixed={"lambda": 3.0})  # exp(-3) = 0.05
     assert fit.converged and 0 < fit.params["pi"] < 1
+
+
+def test_eager_distribution_functions_compile_once():
+    """Regression: called outside a compiled program, the incomplete-gamma loops compiled
+    anew on every call (~4 MB kept each, 33 ms a call); now one program per shape."""
+    from mlekit._families import logspecial
+
+    x = jnp.arange(0.0, 50.0)
+    sizes = []
+    for lam in (3.0, 4.0, 5.0, 6.0):
+        mk.Poisson().logsf(x, {"lambda": jnp.asarray(lam)})
+        sizes.append(logspecial._log_gamma_fraction._cache_size()
+                     + logspecial._log_gamma_series._cache_size())
+    assert sizes[-1] == sizes[1]
