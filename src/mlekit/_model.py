@@ -200,11 +200,12 @@ class Model:
         them as one optimum. Default: every point is its own."""
         return params
 
-    def boundary_interval(self, label: str, quantile: float, n: int) -> tuple[float, float]:
-        """The likelihood-ratio interval ``(lo, hi)`` (deviance cut-off ``quantile``) of an
-        entry of a vector parameter pinned on the boundary (``label``, e.g. "probs[2]"), for
-        models that pin one (a categorical's never-seen level); scalars held on the boundary
-        need no help (their profile is computed by refitting)."""
+    def boundary_interval(self, label: str, quantile: float, x: np.ndarray
+                          ) -> tuple[float, float]:
+        """The likelihood-ratio interval ``(lo, hi)`` (deviance cut-off ``quantile``, data
+        ``x``) of an entry of a vector parameter pinned on the boundary (``label``, e.g.
+        "probs[2]"), for models that pin one (a categorical's never-seen level); scalars held
+        on the boundary need no help (their profile is computed by refitting)."""
         raise NotImplementedError(f"{self.name} pins no vector entries on the boundary")
 
     def sample(self, params: Mapping[str, np.ndarray], size: int, rng=None) -> np.ndarray:

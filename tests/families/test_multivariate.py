@@ -3,6 +3,8 @@ Dirichlet MLE against an independent reference, and the covariance constraint's 
 
 from __future__ import annotations
 
+import math
+
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -156,8 +158,12 @@ def test_multinomial_rejects_non_counts_and_unobserved_categories():
         mk.fit(mk.Multinomial(), bad)
     empty = x.copy()
     empty[:, 1] = 0.0
-    with pytest.raises(mk.DataError, match=r"categories \[1\] are never observed"):
-        mk.fit(mk.Multinomial(), empty)
+    fit = mk.fit(mk.Multinomial(), empty)  # a category never observed: its MLE is 0
+    assert fit.params["probs"][1] == 0.0 and fit.se["probs"][1] is None
+    assert "categories [1] are never observed" in fit.diagnostics[0].message
+    trials = empty.sum()  # deviance -2 T log(1 - psi) over all T trials
+    upper = fit.conf_int(method="profile")["probs"][1][1]
+    assert upper == pytest.approx(-math.expm1(-stats.chi2.ppf(0.95, 1) / (2 * trials)), rel=1e-9)
 
 
 def test_multinomial_size_is_checked_and_drives_the_sampler():

@@ -300,11 +300,11 @@ class Categorical(Family):
     def __repr__(self):
         return "Categorical()" if self.k is None else f"Categorical(k={self.k})"
 
-    def boundary_interval(self, label, quantile, n):
+    def boundary_interval(self, label, quantile, x):
         """The likelihood-ratio interval of a never-observed category's probability: with
         probs[j] = psi the others are maximized at (1 - psi) n_i / n, so the deviance is
         -2 n log(1 - psi) and the interval is [0, 1 - exp(-q / (2n))]."""
-        return 0.0, -math.expm1(-quantile / (2.0 * n))
+        return 0.0, -math.expm1(-quantile / (2.0 * x.shape[0]))
 
 
 CATALOGUE = (Bernoulli, Poisson, Categorical)

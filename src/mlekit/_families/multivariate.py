@@ -11,7 +11,7 @@ import jax.scipy.linalg as jsl
 import jax.scipy.special as jss
 import numpy as np
 
-from .._errors import DataError, ModelError, NoEstimate
+from .._errors import BoundaryEstimate, DataError, ModelError, NoEstimate
 from .._model import Support
 from .._params import CovMatrix, Positive, Real, Simplex
 from .base import BLOCK, Family, rng_of
@@ -242,7 +242,8 @@ class Multinomial(Family):
 
     Sufficient statistics: the column totals :math:`T_j` and the sum of the log multinomial
     coefficients. Closed form :math:`\hat p_j = T_j / \sum_l T_l` (the pooled frequencies); a
-    category never observed puts the MLE on the boundary (a DataError). Start values (only
+    category never observed puts its probability's MLE on the boundary, 0: pinned there and
+    reported with a ``boundary_estimate`` warning, as for the categorical. Start values (only
     with ``start=``): the frequencies with half a count added.
     """
 
@@ -258,6 +259,8 @@ class Multinomial(Family):
     k: int | None = None
     #: trials per row: checked against the data where given; needed by sample/mean/variance
     size: int | None = None
+    #: categories never observed: their MLE is 0, pinned there (set by ``prepare``)
+    empty: tuple[int, ...] = ()
 
     def __post_init__(self):
         _check_dimension("Multinomial", "k", self.k)
@@ -270,7 +273,7 @@ class Multinomial(Family):
         if self.k is None:
             raise ModelError("Multinomial() learns k from the data at fit time; give k=... to "
                              "use it alone.")
-        return {"probs": Simplex(self.k)}
+        return {"probs": Simplex(self.k, zeros=self.empty)}
 
     def prepare(self, x, span=None):
         k = _dimension(self.name, "k", self.k, x, "categories (columns)")
@@ -294,21 +297,24 @@ class Multinomial(Family):
                     "each row's total as its number of trials."
                 )
         counts = x.sum(axis=0)
-        if np.any(counts == 0):
-            empty = np.flatnonzero(counts == 0).tolist()
-            raise DataError(
-                f"categories {empty} are never observed: the MLE of multinomial probs{empty} is "
-                "0, on the boundary of the parameter space, where the log-likelihood has no "
-                "interior maximum and standard errors do not exist. Check the data, merge or "
-                "drop those categories, or fix the parameter with fixed={...}."
-            )
         model = self if self.k is not None else Multinomial(k=k, size=self.size)
+        if np.any(counts == 0):
+            empty = tuple(np.flatnonzero(counts == 0).tolist())
+            if len(empty) > k - 2:
+                raise NoEstimate(
+                    f"only category {int(np.argmax(counts))} of {k} is observed: the MLE puts "
+                    "probability 1 on it, so no category probabilities can be estimated",
+                    "check the data, or merge categories", model=model)
+            raise BoundaryEstimate(
+                f"categories {list(empty)} are never observed",
+                model=Multinomial(k=k, size=self.size, empty=empty),
+                elements=tuple(f"probs[{j}]" for j in empty))
         return model, x
 
     def logpdf(self, x, p):
         trials = jnp.sum(x, axis=-1)
         return (jss.gammaln(trials + 1) - jnp.sum(jss.gammaln(x + 1), axis=-1)
-                + jnp.sum(x * jnp.log(p["probs"]), axis=-1))
+                + jnp.sum(jss.xlogy(x, p["probs"]), axis=-1))  # 0 log 0 = 0
 
     # stats: [column totals (k), sum of log multinomial coefficients]
     def suffstats(self, x):
@@ -322,7 +328,7 @@ class Multinomial(Family):
         return np.concatenate([totals, [log_coef]])
 
     def loglik_stats(self, s, p):
-        return s[-1] + jnp.sum(s[:-1] * jnp.log(p["probs"]))
+        return s[-1] + jnp.sum(jss.xlogy(s[:-1], p["probs"]))
 
     def closed_form(self, stats, fixed):
         totals = np.asarray(stats[:-1], dtype=float)
@@ -330,7 +336,12 @@ class Multinomial(Family):
 
     def start(self, x):
         counts = x.sum(axis=0) + 0.5
+        counts[list(self.empty)] = 0.0
         return {"probs": counts / counts.sum()}
+
+    def boundary_interval(self, label, quantile, x):
+        """As the categorical's, over all the trials T: [0, 1 - exp(-q / (2T))]."""
+        return 0.0, -math.expm1(-quantile / (2.0 * float(np.sum(x))))
 
     def _trials(self, what: str) -> int:
         if self.size is None:

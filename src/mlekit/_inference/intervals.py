@@ -162,7 +162,7 @@ def profile(fit, name: str, level: float) -> ConfidenceInterval:
     def piece(i):
         label = f"{name}[{','.join(map(str, i))}]"
         if label in ctx.on_boundary:  # a pinned entry: the family's closed form
-            lo, hi = ctx.model.boundary_interval(label, chi2_1_quantile(level), ctx.n)
+            lo, hi = ctx.model.boundary_interval(label, chi2_1_quantile(level), ctx.x)
             return ConfidenceInterval(lo, hi, "profile", "on the boundary (0), where the Wald "
                                       "interval is invalid: likelihood-ratio interval, closed "
                                       "at the boundary")
