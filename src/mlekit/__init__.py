@@ -32,12 +32,13 @@ from ._params import (  # noqa: E402
     Simplex,
     UnitInterval,
 )
+from ._regression import glm, lm  # noqa: E402
 from ._result import Fit  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "fit", "Fit", "Estimate", "ConfidenceInterval", "lr_test", "compare", "TestResult",
+    "fit", "glm", "lm", "Fit", "Estimate", "ConfidenceInterval", "lr_test", "compare", "TestResult",
     "Comparison", "BootstrapResult", "Diagnostic", "Model", "Support", "Family", "FamilyInfo",
     "family", "families", "FAMILIES", *_CLASSES, "Real", "Positive", "UnitInterval", "Interval",
     "GreaterThanBound", "Simplex", "CovMatrix",

@@ -141,6 +141,57 @@ def compare(
         _fail(f"internal error ({type(err).__name__}: {err}); please report it with the command.")
 
 
+class GLMFamily(StrEnum):
+    gaussian = "gaussian"
+    binomial = "binomial"
+    poisson = "poisson"
+    negative_binomial = "negative_binomial"
+    gamma = "gamma"
+
+
+@app.command()
+def glm(
+    file: Annotated[str, typer.Argument(help="CSV or Parquet file, or - for CSV on stdin.")],
+    formula: Annotated[str, typer.Argument(help='Model formula, e.g. "y ~ x1 + C(group)".')],
+    family: Annotated[GLMFamily, typer.Option("--family", "-f", help="Response family.")
+                      ] = GLMFamily.gaussian,
+    link: Annotated[str | None, typer.Option("--link", help="Link (the family's default: "
+                                             "logit, log, identity, inverse).")] = None,
+    weights: Annotated[str | None, typer.Option("--weights", help="Column of frequency "
+                                                "weights.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print fit.to_dict() as JSON.")] = False,
+    ci: Annotated[CI, typer.Option("--ci", help="Interval method.")] = CI.wald,
+    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    cov: Annotated[Cov, typer.Option("--cov", help="Covariance behind the SEs.")] = Cov.observed,
+) -> None:
+    """Fit a generalized linear model FORMULA to the table FILE and print the result."""
+    import mlekit as mk
+
+    try:
+        if cov is Cov.cluster:
+            raise mk.ModelError("--cov cluster is not available for glm yet; use robust.")
+        table = read_table(file)
+        result = mk.glm(formula, table, family=family.value, link=link, weights=weights,
+                        cov=cov.value)
+        if not result.converged:  # no maximum: say why (diagnostics), no intervals, exit 1
+            typer.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
+            raise typer.Exit(code=1)
+        if as_json:
+            out = result.to_dict()
+            out["conf_int"] = {n: _interval_json(c) for n, c in
+                               result._report_intervals(level, ci.value).items()}
+            out["conf_int_level"] = level
+            typer.echo(json.dumps(out, indent=2))
+        else:
+            typer.echo(result.summary(level=level, ci=ci.value))
+    except mk.MlekitError as err:
+        _fail(str(err))
+    except typer.Exit:
+        raise
+    except Exception as err:  # a bug of ours: still one line, never a traceback
+        _fail(f"internal error ({type(err).__name__}: {err}); please report it with the command.")
+
+
 def _read(file, column, groups, dropna):
     """The observations and, with --groups, the cluster labels of the same rows."""
     if groups is None:

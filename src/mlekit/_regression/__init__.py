@@ -1,0 +1,6 @@
+"""Regression by maximum likelihood: linear and generalized linear models through formulas or
+arrays, fitted and reported by the same engine as every other model."""
+
+from .api import glm, lm
+
+__all__ = ["glm", "lm"]

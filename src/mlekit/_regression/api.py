@@ -1,0 +1,90 @@
+"""``mk.glm`` and ``mk.lm``: build the design, the model, and fit it like any other."""
+
+from __future__ import annotations
+
+from .._errors import ModelError
+from .design import from_arrays, from_formula
+from .glm import GLM
+
+
+def glm(formula: str | None = None, data=None, *, family: str = "gaussian",
+        link: str | None = None, X=None, y=None, intercept: bool = True, names=None,
+        trials=None, offset=None, weights=None, **fit_options):
+    r"""Fit a generalized linear model by maximum likelihood.
+
+    :math:`g(E[y_i]) = x_i'\beta + \text{offset}_i`, with :math:`y_i` from ``family`` and
+    the link ``g``; Newton's method with the exact Hessian (the same engine, inference and
+    diagnostics as every model).
+
+    Parameters
+    ----------
+    formula : str, optional
+        ``"y ~ x1 + C(group) + offset(log(exposure))"`` over ``data`` (formulaic syntax;
+        factors get R's treatment contrasts, the first level the reference);
+        ``"cbind(successes, failures) ~ ..."`` for binomial counts.
+    data : DataFrame or dict, optional
+        pandas or polars, or a dict of columns.
+    family : {"gaussian", "binomial", "poisson", "negative_binomial", "gamma"}
+    link : str, optional
+        "logit", "probit", "cloglog", "log", "identity" or "inverse" (the family's default:
+        logit, log, identity, inverse for the gamma).
+    X, y : array-like, optional
+        Instead of a formula: the design (n, p) and the response; ``intercept=True`` adds a
+        first column of ones named ``Intercept``; ``names`` names X's columns (pandas: its
+        column names; else x1..xp); ``trials``: binomial trials per row.
+    offset, weights : array-like or str, optional
+        An offset on the linear predictor, frequency weights (a column name with a formula).
+    **fit_options
+        Passed to :func:`mlekit.fit`: ``cov=``, ``starts=``, ``strict=``, ``maxiter=``, ...
+
+    Returns
+    -------
+    Fit
+        One parameter per coefficient, named after its design column, plus the family's
+        scale ("sd", "size" or "shape").
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> fit = mk.glm(X=[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], y=[0, 0, 1, 0, 1, 1], family="binomial")
+    >>> fit.param_names
+    ('Intercept', 'x1')
+    """
+    from .._fit import fit
+
+    if formula is not None and (X is not None or y is not None):
+        raise ModelError("give either a formula (with data) or X and y, not both.")
+    if formula is not None:
+        if data is None:
+            raise ModelError(f"formula {formula!r} needs data=, a table with its columns.")
+        if trials is not None:
+            raise ModelError("with a formula, give binomial trials as cbind(successes, "
+                             "failures) on the left-hand side.")
+        design = from_formula(formula, data, offset=offset, weights=weights)
+    elif X is not None and y is not None:
+        design = from_arrays(X, y, intercept=intercept, names=names, trials=trials,
+                             offset=offset, weights=weights)
+    else:
+        raise ModelError("glm needs a formula and data, or X= and y=.")
+    model = GLM(family, link, design.columns)
+    return fit(model, design.rows(), **fit_options)
+
+
+def lm(formula: str | None = None, data=None, **options):
+    r"""Fit a linear model by maximum likelihood: :math:`y = X\beta + \varepsilon`,
+    :math:`\varepsilon \sim N(0, \sigma^2)`; ``glm`` with ``family="gaussian"`` and the
+    identity link. The MLE of the coefficients is least squares; that of ``sd`` is
+    :math:`\sqrt{RSS/n}` (not the classical :math:`\sqrt{RSS/(n-p)}`).
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> fit = mk.lm(X=[1.0, 2.0, 3.0, 4.0], y=[2.1, 3.9, 6.2, 7.8])
+    >>> round(fit.params["x1"], 6)
+    1.94
+    """
+    for key in ("family", "link"):
+        if key in options:
+            raise ModelError(f"lm is the Gaussian model with the identity link; use glm for "
+                             f"{key}=.")
+    return glm(formula, data, family="gaussian", **options)

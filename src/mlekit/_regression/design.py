@@ -1,0 +1,177 @@
+"""Design matrices: a formula over a table (formulaic, with R's treatment contrasts) or plain
+arrays, with the response, binomial trials, an offset and frequency weights, validated."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._errors import DataError, ModelError
+
+#: ``offset(expr)`` terms of a formula's right-hand side (one level of nested parentheses)
+OFFSET = re.compile(r"\+?\s*offset\(((?:[^()]|\([^()]*\))*)\)\s*")
+#: R's two-column binomial response ``cbind(successes, failures)``
+CBIND = re.compile(r"^\s*cbind\((.+),(.+)\)\s*$")
+
+
+@dataclass(frozen=True)
+class Design:
+    """A regression's data: response ``y`` (successes for binomial counts), design ``X``
+    (n, p) with ``columns`` names, binomial ``trials``, ``offset`` and frequency ``weights``
+    (None where absent), and the formula's right-hand side ``spec`` (to build new data)."""
+
+    y: np.ndarray
+    X: np.ndarray
+    columns: tuple[str, ...]
+    trials: np.ndarray | None = None
+    offset: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    spec: object = None
+    response: str = "y"
+
+    @property
+    def n(self) -> int:
+        return int(self.y.shape[0])
+
+    def rows(self) -> np.ndarray:
+        """The data as the model reads them: one row per observation,
+        [y, trials, offset, weight, x_1..x_p]."""
+        n = self.n
+        ones, zeros = np.ones(n), np.zeros(n)
+        parts = [self.y, ones if self.trials is None else self.trials,
+                 zeros if self.offset is None else self.offset,
+                 ones if self.weights is None else self.weights]
+        return np.column_stack([*parts, self.X]).astype(float)
+
+
+def _table(data):
+    """pandas from pandas, polars (``to_pandas``) or a dict of columns."""
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return data
+    if hasattr(data, "to_pandas"):  # polars, pyarrow tables
+        return data.to_pandas()
+    if isinstance(data, dict):
+        return pd.DataFrame(data)
+    raise DataError(f"data must be a pandas or polars DataFrame or a dict of columns; got "
+                    f"{type(data).__name__}.")
+
+
+def from_formula(formula: str, data, offset=None, weights=None) -> Design:
+    """``"y ~ x1 + C(g) + offset(log(n))"`` over ``data``; ``cbind(s, f) ~ ...`` for binomial
+    successes and failures. Rows with missing values are dropped, as R's ``na.omit``."""
+    import formulaic
+
+    if not isinstance(formula, str) or "~" not in formula:
+        raise ModelError(f"formula={formula!r} must be a string 'response ~ terms', e.g. "
+                         "'y ~ x1 + C(group)'.")
+    table = _table(data).reset_index(drop=True)  # row positions: kept rows are looked up
+    lhs, rhs = formula.split("~", 1)
+    offsets = [m.group(1) for m in OFFSET.finditer(rhs)]
+    rhs = OFFSET.sub("", rhs).strip() or "1"
+    if rhs.startswith("+"):
+        rhs = rhs[1:].strip()
+    pair = CBIND.match(lhs)
+    response = f"{pair.group(1).strip()} + {pair.group(2).strip()}" if pair else lhs.strip()
+    try:
+        matrices = formulaic.model_matrix(f"{response} ~ {rhs}", table)
+        extra = ([formulaic.model_matrix(f"{term} - 1", table) for term in offsets])
+    except Exception as err:  # formulaic's own errors: unknown columns, bad syntax
+        raise ModelError(f"formula {formula!r} could not be evaluated on the data: {err}") \
+            from err
+    left, right = matrices.lhs, matrices.rhs
+    kept = right.index
+    y = left.to_numpy(dtype=float)
+    trials = None
+    if pair:
+        if y.shape[1] != 2:
+            raise ModelError(f"cbind(...) in {formula!r} must name two columns: successes, "
+                             "failures.")
+        trials = y[:, 0] + y[:, 1]
+        y = y[:, 0]
+    elif y.shape[1] != 1:
+        raise ModelError(f"the response of {formula!r} must be one column (or cbind(successes, "
+                         "failures) for binomial counts); a factor response needs 0/1 coding.")
+    else:
+        y = y[:, 0]
+    total_offset = None
+    if extra:
+        total_offset = sum(m.reindex(kept).to_numpy(dtype=float)[:, 0] for m in extra)
+    if offset is not None:
+        given = _aligned(offset, table, kept, "offset")
+        total_offset = given if total_offset is None else total_offset + given
+    w = None if weights is None else _aligned(weights, table, kept, "weights")
+    return _checked(Design(y, right.to_numpy(dtype=float), tuple(map(str, right.columns)),
+                           trials, total_offset, w, right.model_spec,
+                           lhs.strip()))
+
+
+def _aligned(values, table, kept, name: str) -> np.ndarray:
+    """An offset / weights given by column name or as an array over the table's rows,
+    restricted to the rows the formula kept."""
+    if isinstance(values, str):
+        if values not in table.columns:
+            raise ModelError(f"{name}={values!r} is not a column of the data.")
+        values = table[values]
+    arr = np.asarray(values, dtype=float)
+    if arr.shape != (len(table),):
+        raise DataError(f"{name} has shape {arr.shape}; it needs one value per row of the "
+                        f"data ({len(table)}).")
+    return arr[np.asarray(kept, dtype=int)]
+
+
+def from_arrays(X, y, intercept: bool = True, names=None, trials=None, offset=None,
+                weights=None) -> Design:
+    """``X`` (n, p) and ``y`` (n,); ``intercept=True`` puts a column of ones named
+    ``Intercept`` first. Columns are named ``names`` or x1..xp (pandas: its column names)."""
+    if hasattr(X, "columns") and names is None:
+        names = [str(c) for c in X.columns]
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2:
+        raise DataError(f"X must be a two-dimensional array (n, p); got shape {X.shape}.")
+    names = list(names) if names is not None else [f"x{j + 1}" for j in range(X.shape[1])]
+    if len(names) != X.shape[1]:
+        raise ModelError(f"names has {len(names)} entries for {X.shape[1]} columns of X.")
+    if intercept:
+        X = np.column_stack([np.ones(X.shape[0]), X])
+        names = ["Intercept", *names]
+    y = np.asarray(y, dtype=float)
+    if y.shape != (X.shape[0],):
+        raise DataError(f"y has shape {y.shape}; it needs one value per row of X "
+                        f"({X.shape[0]}).")
+
+    def vector(v, name):
+        if v is None:
+            return None
+        arr = np.asarray(v, dtype=float)
+        if arr.shape != y.shape:
+            raise DataError(f"{name} has shape {arr.shape}; it needs one value per row of X.")
+        return arr
+
+    return _checked(Design(y, X, tuple(names), vector(trials, "trials"),
+                           vector(offset, "offset"), vector(weights, "weights")))
+
+
+def _checked(design: Design) -> Design:
+    """Finite values everywhere, distinct column names, non-negative weights, and at least as
+    many observations as columns."""
+    if len(set(design.columns)) != len(design.columns):
+        raise ModelError(f"the design's column names repeat: {list(design.columns)}.")
+    for name, arr in (("the response", design.y), ("X", design.X), ("trials", design.trials),
+                      ("offset", design.offset), ("weights", design.weights)):
+        if arr is not None and not np.all(np.isfinite(arr)):
+            bad = np.argwhere(~np.isfinite(arr))[0]
+            raise DataError(f"{name} has a non-finite value at row {int(bad[0])}; drop or fill "
+                            "missing values first.")
+    if design.weights is not None and np.any(design.weights < 0):
+        i = int(np.argmax(design.weights < 0))
+        raise DataError(f"weights[{i}] = {design.weights[i]!r} is negative; frequency weights "
+                        "count observations (>= 0).")
+    if design.n == 0:
+        raise DataError("the data have no complete rows to fit.")
+    return design

@@ -1,0 +1,167 @@
+"""Regression by maximum likelihood: linear and generalized linear models through formulas and
+arrays, checked against least squares (numpy), statsmodels' independent implementations
+(observed-information standard errors), and R (tests/reference/regression.R / .out)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+import mlekit as mk
+from conftest import shared_csv
+
+
+@pytest.fixture(scope="module")
+def birthwt():
+    return shared_csv("birthwt.csv")
+
+
+@pytest.fixture(scope="module")
+def mtcars():
+    return shared_csv("mtcars.csv")
+
+
+BIRTHWT = "low ~ age + lwt + C(race) + smoke + ptl + ht + ui + ftv"
+
+
+def _birthwt_design(bw):
+    X = pd.get_dummies(bw[["age", "lwt", "race", "smoke", "ptl", "ht", "ui", "ftv"]],
+                       columns=["race"], drop_first=True, dtype=float)
+    order = ["age", "lwt", "race_2", "race_3", "smoke", "ptl", "ht", "ui", "ftv"]
+    return sm.add_constant(X[order]), bw["low"].to_numpy(dtype=float)
+
+
+def _values(fit):
+    return np.array([fit.params[n] for n in fit.param_names])
+
+
+def _ses(fit):
+    return np.array([fit.se[n] for n in fit.param_names])
+
+
+def test_lm_is_least_squares_with_the_mle_of_sd(mtcars):
+    fit = mk.lm("mpg ~ wt + hp", mtcars)
+    X = np.c_[np.ones(len(mtcars)), mtcars[["wt", "hp"]].to_numpy()]
+    y = mtcars["mpg"].to_numpy()
+    coef, rss = np.linalg.lstsq(X, y, rcond=None)[:2]
+    n, p = X.shape
+    assert fit.param_names == ("Intercept", "wt", "hp", "sd")
+    np.testing.assert_allclose(_values(fit)[:3], coef, rtol=1e-10)
+    assert fit.params["sd"] == pytest.approx(math.sqrt(rss[0] / n), rel=1e-10)
+    # the observed information gives sd_mle^2 (X'X)^-1 for the coefficients, sd / sqrt(2n)
+    cov = rss[0] / n * np.linalg.inv(X.T @ X)
+    np.testing.assert_allclose(_ses(fit)[:3], np.sqrt(np.diag(cov)), rtol=1e-8)
+    assert fit.se["sd"] == pytest.approx(fit.params["sd"] / math.sqrt(2 * n), rel=1e-8)
+    # R's sigma, sqrt(RSS / (n - p)), is shown beside it and labelled
+    note = [d for d in fit.diagnostics if d.code == "biased_variance"][0]
+    assert f"{math.sqrt(rss[0] / (n - p)):.6g}" in note.message and "not the MLE" in note.message
+
+
+def test_formula_and_arrays_give_the_same_fit(mtcars):
+    by_formula = mk.lm("mpg ~ wt + hp", mtcars)
+    by_arrays = mk.lm(X=mtcars[["wt", "hp"]], y=mtcars["mpg"])
+    assert by_arrays.param_names == by_formula.param_names
+    np.testing.assert_allclose(_values(by_arrays), _values(by_formula), rtol=1e-12)
+    no_intercept = mk.glm(X=mtcars[["wt", "hp"]].to_numpy(), y=mtcars["mpg"], intercept=False)
+    assert no_intercept.param_names == ("x1", "x2", "sd")
+
+
+def test_logistic_regression_matches_statsmodels(birthwt):
+    fit = mk.glm(BIRTHWT, birthwt, family="binomial")
+    X, y = _birthwt_design(birthwt)
+    ref = sm.Logit(y, X).fit(method="newton", tol=1e-14, disp=0)
+    np.testing.assert_allclose(_values(fit), ref.params.to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(_ses(fit), ref.bse.to_numpy(), rtol=1e-6)
+    assert fit.loglik == pytest.approx(ref.llf, rel=1e-10)
+    assert fit.param_names[3:5] == ("C(race)[T.2]", "C(race)[T.3]")  # treatment contrasts
+
+
+def test_probit_uses_the_observed_information_like_statsmodels(birthwt):
+    fit = mk.glm(BIRTHWT, birthwt, family="binomial", link="probit")
+    X, y = _birthwt_design(birthwt)
+    ref = sm.Probit(y, X).fit(method="newton", tol=1e-14, disp=0)
+    np.testing.assert_allclose(_values(fit), ref.params.to_numpy(), rtol=1e-7)
+    np.testing.assert_allclose(_ses(fit), ref.bse.to_numpy(), rtol=1e-6)
+    assert fit.loglik == pytest.approx(ref.llf, rel=1e-10)
+
+
+def test_poisson_with_an_offset_in_the_formula():
+    ins = shared_csv("insurance.csv")
+    fit = mk.glm("Claims ~ C(District) + C(Group) + C(Age) + offset(log(Holders))", ins,
+                 family="poisson")
+    X = sm.add_constant(pd.get_dummies(ins[["District", "Group", "Age"]].astype(str),
+                                       drop_first=True, dtype=float))
+    ref = sm.GLM(ins["Claims"], X, family=sm.families.Poisson(),
+                 offset=np.log(ins["Holders"])).fit(tol=1e-14)
+    np.testing.assert_allclose(_values(fit), ref.params.to_numpy(), rtol=1e-7)
+    np.testing.assert_allclose(_ses(fit), ref.bse.to_numpy(), rtol=1e-6)  # canonical link
+    assert fit.loglik == pytest.approx(ref.llf, rel=1e-10)
+    # the offset as an argument instead: the same fit
+    same = mk.glm("Claims ~ C(District) + C(Group) + C(Age)", ins, family="poisson",
+                  offset=np.log(ins["Holders"]))
+    np.testing.assert_allclose(_values(same), _values(fit), rtol=1e-10)
+
+
+def test_binomial_counts_and_frequency_weights_agree_with_the_binary_fit(birthwt):
+    grouped = birthwt.groupby(["race", "smoke"])["low"].agg(["sum", "count"]).reset_index()
+    grouped["fail"] = grouped["count"] - grouped["sum"]
+    counts = mk.glm("cbind(sum, fail) ~ C(race) + smoke", grouped, family="binomial")
+    binary = mk.glm("low ~ C(race) + smoke", birthwt, family="binomial")
+    np.testing.assert_allclose(_values(counts), _values(binary), rtol=1e-8)
+    np.testing.assert_allclose(_ses(counts), _ses(binary), rtol=1e-6)
+    long = pd.concat([grouped.assign(y=1, w=grouped["sum"]),
+                      grouped.assign(y=0, w=grouped["fail"])])
+    weighted = mk.glm("y ~ C(race) + smoke", long, family="binomial", weights="w")
+    np.testing.assert_allclose(_values(weighted), _values(binary), rtol=1e-8)
+    assert weighted.loglik == pytest.approx(binary.loglik, rel=1e-10)
+
+
+def test_negative_binomial_regression_matches_statsmodels():
+    wb = shared_csv("warpbreaks.csv")
+    fit = mk.glm("breaks ~ C(wool) + C(tension)", wb, family="negative_binomial")
+    X = sm.add_constant(pd.get_dummies(wb[["wool", "tension"]].astype(str), drop_first=True,
+                                       dtype=float))
+    ref = sm.NegativeBinomial(wb["breaks"], X, loglike_method="nb2").fit(
+        method="newton", tol=1e-14, maxiter=200, disp=0)
+    np.testing.assert_allclose(_values(fit)[:-1], ref.params.to_numpy()[:-1], rtol=1e-6)
+    assert fit.params["size"] == pytest.approx(1 / ref.params["alpha"], rel=1e-6)
+    assert fit.loglik == pytest.approx(ref.llf, rel=1e-10)
+
+
+def test_gamma_regression_with_a_log_link_finds_the_mle_of_the_shape(mtcars):
+    fit = mk.glm("mpg ~ wt + hp", mtcars, family="gamma", link="log")
+    y = mtcars["mpg"].to_numpy()
+    X = np.c_[np.ones(len(y)), mtcars[["wt", "hp"]].to_numpy()]
+
+    def loglik(theta):  # the gamma log-likelihood with rate = shape / mu, by scipy
+        from scipy import stats
+
+        beta, shape = theta[:3], math.exp(theta[3])
+        mu = np.exp(X @ beta)
+        return np.sum(stats.gamma.logpdf(y, shape, scale=mu / shape))
+
+    from scipy import optimize
+
+    start = np.r_[_values(fit)[:3], math.log(fit.params["shape"])]
+    best = optimize.minimize(lambda t: -loglik(t), start + 0.01, method="Nelder-Mead",
+                             options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
+    assert fit.loglik >= -best.fun - 1e-8
+    assert fit.loglik == pytest.approx(loglik(start), rel=1e-12)
+
+
+def test_bad_regression_input_is_named():
+    df = pd.DataFrame({"y": [0, 1, 2], "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(mk.DataError, match=r"response\[2\] = 2.0 .*binomial"):
+        mk.glm("y ~ x", df, family="binomial")
+    with pytest.raises(mk.ModelError, match="link='probit' is not available for the poisson"):
+        mk.glm("y ~ x", df, family="poisson", link="probit")
+    with pytest.raises(mk.ModelError, match="could not be evaluated"):
+        mk.glm("y ~ z", df)
+    with pytest.raises(mk.ModelError, match="family='gauss'"):
+        mk.glm("y ~ x", df, family="gauss")
+    with pytest.raises(mk.ModelError, match="either a formula"):
+        mk.glm("y ~ x", df, X=[[1.0]], y=[1.0])
