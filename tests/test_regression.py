@@ -266,3 +266,15 @@ def test_binomial_counts_and_weights_match_r(birthwt):
     np.testing.assert_allclose(_values(counts), ref["estimate"], rtol=1e-7)
     np.testing.assert_allclose(_ses(counts), ref["std. error"], rtol=1e-6)
     assert counts.loglik == pytest.approx(ref["logLik"][0], rel=1e-10)
+
+
+def test_summary_shows_r_style_z_tests_of_the_coefficients(birthwt):
+    fit = mk.glm(BIRTHWT, birthwt, family="binomial")
+    ref = _r('1. birthwt: binomial(link = "logit")')
+    text = fit.summary()
+    assert "z value  Pr(>|z|)" in text
+    rows = {line.split()[0]: line.split() for line in text.splitlines()[6:16]}
+    for name, z, p in zip(fit.param_names, ref["z value"], ref["Pr(>|z|)"], strict=True):
+        assert float(rows[name][3]) == pytest.approx(z, abs=6e-4)
+        assert float(rows[name][4]) == pytest.approx(p, rel=5e-3)  # shown to 3 digits
+    assert "z value" not in mk.fit(mk.Normal(), [1.0, 2.0, 4.0]).summary()  # not regressions

@@ -100,6 +100,8 @@ class Model:
     #: median): also set by :meth:`boundary_estimate` first; unlike order statistics they are
     #: asymptotically normal, with the variance :meth:`presolved_variance` gives
     nonsmooth: tuple[str, ...] = ()
+    #: regression coefficients: the summary shows their Wald test of 0 (z and p-value)
+    coefficients: tuple[str, ...] = ()
 
     @property
     def params(self) -> Mapping[str, Param]:

@@ -41,17 +41,22 @@ def rows(fit, level: float = 0.95, ci: str = "wald", crlb: bool = False,
             bound = dict(zip(fit._flat_labels(), sd, strict=True))
         except ModelError as err:
             notes.append(f"Cramer-Rao bound: {err}")
+    # regression coefficients get their Wald test of 0, as R's summary shows it
+    tested = set(fit._context.model.coefficients) if fit._context is not None else set()
     head = ("parameter", "estimate", "std.error", *(("CRLB sd",) if crlb else ()),
+            *(("z value", "Pr(>|z|)") if tested else ()),
             f"{level:.0%} interval ({label.replace('wald', 'Wald')})")
     out = []
     fixed, ses = fit._fixed_labels(), fit._flat_se()
     for name, value in fit._flat_params().items():
         extra = ("",) if crlb else ()
+        test = _z_test(value, ses.get(name)) if name in tested else ("", "")
+        test = test if tested else ()
         if value is None:
-            out.append((name, "none", "n/a", *(("n/a",) if crlb else ()), "n/a"))
+            out.append((name, "none", "n/a", *(("n/a",) if crlb else ()), *test, "n/a"))
             continue
         if name in fixed:
-            out.append((name, f"{value:.6g}", "fixed", *extra, ""))
+            out.append((name, f"{value:.6g}", "fixed", *extra, *test, ""))
             continue
         se = ses.get(name)
         places = decimals_for(se) if se is not None else None
@@ -62,10 +67,19 @@ def rows(fit, level: float = 0.95, ci: str = "wald", crlb: bool = False,
             lo, hi = intervals[name]
             ci_text = f"({fmt(lo, places)}, {fmt(hi, places)})"
         if se is None:
-            out.append((name, f"{value:.6g}", "n/a", *extra, ci_text))
+            out.append((name, f"{value:.6g}", "n/a", *extra, *test, ci_text))
             continue
-        out.append((name, fmt(value, places), fmt(se, places), *extra, ci_text))
+        out.append((name, fmt(value, places), fmt(se, places), *extra, *test, ci_text))
     return out, head, notes
+
+
+def _z_test(value, se) -> tuple[str, str]:
+    """(z, two-sided normal p-value) of the Wald test that a coefficient is 0."""
+    if value is None or se is None or not se > 0:
+        return ("", "")
+    z = value / se
+    p = math.erfc(abs(z) / math.sqrt(2.0))
+    return (f"{z:.3f}", "< 1e-300" if p < 1e-300 else f"{p:.3g}")
 
 
 def header(fit) -> list[str]:

@@ -98,6 +98,7 @@ class GLM(Model):
             raise ModelError(f"a design column is named {extra!r}, the name of the {family} "
                              "family's own parameter; rename the column.")
         self.family, self.link, self.columns, self.extra = family, link, tuple(columns), extra
+        self.coefficients = self.columns
         self.name = f"glm {family}({link})"
         self.min_n = len(columns) + (extra is not None)
 
