@@ -278,3 +278,31 @@ def test_summary_shows_r_style_z_tests_of_the_coefficients(birthwt):
         assert float(rows[name][3]) == pytest.approx(z, abs=6e-4)
         assert float(rows[name][4]) == pytest.approx(p, rel=5e-3)  # shown to 3 digits
     assert "z value" not in mk.fit(mk.Normal(), [1.0, 2.0, 4.0]).summary()  # not regressions
+
+
+def test_predictions_with_standard_errors_match_statsmodels(birthwt):
+    fit = mk.glm(BIRTHWT, birthwt, family="binomial")
+    X, y = _birthwt_design(birthwt)
+    ref = sm.Logit(y, X).fit(method="newton", tol=1e-14, disp=0)
+    new = birthwt.iloc[:7]
+    mu, se_mu = fit.predict(new, se=True)
+    np.testing.assert_allclose(mu, ref.predict(X.iloc[:7]), rtol=1e-8)
+    x = X.iloc[:7].to_numpy()
+    se_eta = np.sqrt(np.einsum("ij,jk,ik->i", x, ref.cov_params().to_numpy(), x))
+    eta, se_link = fit.predict(new, scale="link", se=True)
+    np.testing.assert_allclose(se_link, se_eta, rtol=1e-6)
+    np.testing.assert_allclose(se_mu, mu * (1 - mu) * se_eta, rtol=1e-6)  # d mu / d eta
+    np.testing.assert_allclose(fit.predict()[:7], mu, rtol=1e-12)  # the data fitted
+    with pytest.raises(mk.DataError, match="newdata"):
+        fit.predict(birthwt.drop(columns="age"))
+    with pytest.raises(mk.ModelError, match="not a regression"):
+        mk.fit(mk.Normal(), [1.0, 2.0, 4.0]).predict()
+
+
+def test_predictions_carry_the_formulas_offset():
+    ins = shared_csv("insurance.csv")
+    fit = mk.glm("Claims ~ C(District) + C(Group) + C(Age) + offset(log(Holders))", ins,
+                 family="poisson")
+    doubled = ins.assign(Holders=2 * ins["Holders"])
+    np.testing.assert_allclose(fit.predict(doubled), 2 * fit.predict(ins), rtol=1e-12)
+    np.testing.assert_allclose(fit.predict(ins), fit.predict(), rtol=1e-12)

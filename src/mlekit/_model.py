@@ -190,6 +190,12 @@ class Model:
         computed treating them as known). By default the boundary parameters."""
         return self.boundary
 
+    def predict(self, fit, newdata=None, scale: str = "response", se: bool = False,
+                offset=None):
+        """Predictions of a regression model (see :meth:`Fit.predict`); others have none."""
+        raise ModelError(f"{self.name} is not a regression: it makes no predictions; "
+                         "fit.transform gives functions of its parameters.")
+
     def notes(self, params: Mapping[str, np.ndarray], n: int, fixed: Mapping[str, np.ndarray]
               ) -> tuple:
         """Advice on this model's estimator at these estimates (``note`` Diagnostics: the

@@ -354,6 +354,27 @@ class Fit:
 
         return score_test(self, restrictions, information)
 
+    def predict(self, newdata=None, *, scale: str = "response", se: bool = False,
+                offset=None):
+        r"""Predictions of a regression (``mk.glm`` / ``mk.lm``): the mean
+        :math:`\mu = g^{-1}(x'\hat\beta + \text{offset})` (``scale="response"``) or the
+        linear predictor (``"link"``) at ``newdata`` (a table like the one fitted, or an
+        array of predictors), by default at the data fitted. ``se=True`` returns
+        ``(values, standard errors)``: :math:`\sqrt{x' C x}` on the link scale, times
+        :math:`|d\mu/d\eta|` on the response scale (the delta method). ``offset`` adds to a
+        formula's own offset terms.
+
+        Examples
+        --------
+        >>> import mlekit as mk
+        >>> fit = mk.lm(X=[1.0, 2.0, 3.0, 4.0], y=[2.1, 3.9, 6.2, 7.8])
+        >>> [round(v, 6) for v in fit.predict([5.0, 6.0])]
+        [9.85, 11.79]
+        """
+        if self._context is None or not self.converged:
+            raise ModelError("predictions need a fit that reached a maximum.")
+        return self._context.model.predict(self, newdata, scale, se, offset)
+
     def information_matrix_test(self, variance: str = "auto"):
         r"""White's (1982) information-matrix test of the model: under a correct model
         :math:`E[\nabla^2 \ell_i + s_i s_i'] = 0`; the statistic

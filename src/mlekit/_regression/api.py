@@ -66,7 +66,7 @@ def glm(formula: str | None = None, data=None, *, family: str = "gaussian",
                              offset=offset, weights=weights)
     else:
         raise ModelError("glm needs a formula and data, or X= and y=.")
-    model = GLM(family, link, design.columns)
+    model = GLM(family, link, design.columns, design)
     return fit(model, design.rows(), **fit_options)
 
 

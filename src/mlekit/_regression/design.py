@@ -30,6 +30,36 @@ class Design:
     weights: np.ndarray | None = None
     spec: object = None
     response: str = "y"
+    #: the formula's offset(...) expressions, re-evaluated on new data
+    offset_terms: tuple[str, ...] = ()
+
+    def matrix(self, newdata, offset=None) -> tuple[np.ndarray, np.ndarray]:
+        """(X, offset) of new data: a table through the formula, or an array of the
+        predictors (without the intercept column, which is added as at fit time)."""
+        if self.spec is not None:
+            import formulaic
+
+            table = _table(newdata).reset_index(drop=True)
+            try:
+                X = self.spec.get_model_matrix(table, na_action="raise").to_numpy(dtype=float)
+                extra = [formulaic.model_matrix(f"{t} - 1", table, na_action="raise")
+                         .to_numpy(dtype=float)[:, 0] for t in self.offset_terms]
+            except Exception as err:
+                raise DataError(f"newdata cannot be evaluated with the model's formula: {err}") \
+                    from err
+            total = sum(extra) if extra else np.zeros(X.shape[0])
+        else:
+            X = np.asarray(newdata, dtype=float)
+            X = X[:, None] if X.ndim == 1 else X
+            if self.columns[0] == "Intercept" and X.shape[1] == len(self.columns) - 1:
+                X = np.column_stack([np.ones(X.shape[0]), X])
+            total = np.zeros(X.shape[0])
+        if X.ndim != 2 or X.shape[1] != len(self.columns):
+            raise DataError(f"newdata gives {X.shape[-1]} design columns; the model has "
+                            f"{len(self.columns)}: {list(self.columns)}.")
+        if offset is not None:
+            total = total + np.broadcast_to(np.asarray(offset, dtype=float), (X.shape[0],))
+        return X, total
 
     @property
     def n(self) -> int:
@@ -105,8 +135,8 @@ def from_formula(formula: str, data, offset=None, weights=None) -> Design:
         total_offset = given if total_offset is None else total_offset + given
     w = None if weights is None else _aligned(weights, table, kept, "weights")
     return _checked(Design(y, right.to_numpy(dtype=float), tuple(map(str, right.columns)),
-                           trials, total_offset, w, right.model_spec,
-                           lhs.strip()))
+                           trials, total_offset, w, right.model_spec, lhs.strip(),
+                           tuple(offsets)))
 
 
 def _aligned(values, table, kept, name: str) -> np.ndarray:

@@ -85,7 +85,7 @@ class GLM(Model):
 
     event_ndim = 1
 
-    def __init__(self, family: str, link: str | None, columns: tuple[str, ...]):
+    def __init__(self, family: str, link: str | None, columns: tuple[str, ...], design=None):
         if family not in FAMILIES:
             raise ModelError(f"family={family!r} is not a GLM family; use one of "
                              f"{list(FAMILIES)}.")
@@ -99,6 +99,7 @@ class GLM(Model):
                              "family's own parameter; rename the column.")
         self.family, self.link, self.columns, self.extra = family, link, tuple(columns), extra
         self.coefficients = self.columns
+        self.design = design  # builds new data's design matrix for predict (not compared)
         self.name = f"glm {family}({link})"
         self.min_n = len(columns) + (extra is not None)
 
@@ -118,6 +119,40 @@ class GLM(Model):
         if self.extra is not None:
             out[self.extra] = Positive()
         return out
+
+    # -- predictions -------------------------------------------------------------------------
+    def predict(self, fit, newdata=None, scale: str = "response", se: bool = False,
+                offset=None):
+        """mu (``scale="response"``) or eta (``"link"``) at ``newdata`` (default: the data
+        fitted), with delta-method standard errors sqrt(x' C x) on the link scale, times
+        |d mu / d eta| on the response scale."""
+        import jax
+
+        if scale not in ("response", "link"):
+            raise ModelError(f"scale={scale!r} must be 'response' or 'link'.")
+        if newdata is None:
+            rows = np.asarray(fit._context.x)
+            X, off = rows[:, 4:], rows[:, 2] + (0.0 if offset is None else offset)
+        else:
+            if self.design is None:
+                raise ModelError("this model keeps no design to build new data with.")
+            X, off = self.design.matrix(newdata, offset)
+        beta = np.array([fit.params[c] for c in self.columns])
+        eta = X @ beta + off
+        value = eta if scale == "link" else np.asarray(mean_of(self.link, jnp.asarray(eta)))
+        if not se:
+            return value
+        if fit.cov is None:
+            raise ModelError("no standard errors: the fit has no covariance (see its "
+                             "diagnostics).")
+        p = len(self.columns)
+        cov = np.asarray(fit.cov)[:p, :p]
+        se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, cov, X), 0.0))
+        if scale == "link":
+            return value, se_eta
+        slope = np.asarray(jax.vmap(jax.grad(lambda e: mean_of(self.link, e)))(
+            jnp.asarray(eta)))
+        return value, np.abs(slope) * se_eta
 
     # -- the log-likelihood ------------------------------------------------------------------
     def logpdf(self, x, p):
