@@ -368,7 +368,7 @@ class Fit:
         --------
         >>> import mlekit as mk
         >>> fit = mk.lm(X=[1.0, 2.0, 3.0, 4.0], y=[2.1, 3.9, 6.2, 7.8])
-        >>> [round(v, 6) for v in fit.predict([5.0, 6.0])]
+        >>> [round(float(v), 6) for v in fit.predict([5.0, 6.0])]
         [9.85, 11.79]
         """
         if self._context is None or not self.converged:
