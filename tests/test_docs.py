@@ -9,12 +9,13 @@ import pytest
 import mlekit
 from mlekit import _expr, _families, _fit, _model, _result
 from mlekit._inference import bootstrap, comparison, profile, testing
+from mlekit._regression import api as regression_api
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 MODULES = [*_families._MODULES, _families, _fit, _model, _result, _expr, comparison, testing,
-           profile, bootstrap]
+           profile, bootstrap, regression_api]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=[m.__name__ for m in MODULES])
