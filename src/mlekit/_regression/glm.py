@@ -19,7 +19,7 @@ import jax.scipy.stats as jst
 import numpy as np
 from jax.nn import log_sigmoid
 
-from .._errors import DataError, ModelError
+from .._errors import DataError, ModelError, NoEstimate
 from .._model import Model
 from .._params import Positive, Real
 
@@ -223,6 +223,30 @@ class GLM(Model):
             raise DataError(f"{self.name} has {len(self.params)} parameters; it needs at least "
                             f"{self.min_n} observations with positive weight.")
         return self, x
+
+    def check_existence(self, x, fixed, stats):
+        """Binary responses: separation (a direction of the coefficients along which every
+        fitted probability moves towards its observed 0 or 1) means no MLE; it is found
+        exactly by linear programming before Newton would chase it to infinity."""
+        if self.family != "binomial" or any(c in fixed for c in self.columns):
+            return
+        from .separation import detect_separation, separation_diagnostic
+
+        y, trials, w, X = x[:, 0], x[:, 1], x[:, 3], x[:, 4:]
+        found = detect_separation(X, y, self.columns, trials=trials, weights=w)
+        if found is None:
+            return
+        d = separation_diagnostic(found, self.name)
+        # the supremum: separated observations reach probability 1 of what they show; the
+        # others (x_i'b = 0, untouched by the separating direction) keep their own maximum
+        rest = np.asarray(found.boundary, dtype=int)
+        loglik = 0.0
+        if rest.size:
+            from .._fit import fit
+
+            inner = fit(self, x[rest])
+            loglik = inner.loglik if inner.converged else loglik
+        raise NoEstimate(d.message, d.remedy, code="separation", loglik=loglik)
 
     def start(self, x):
         """Least squares of the linearized response g(y~) on X (weighted), where y~ is y
