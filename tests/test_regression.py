@@ -13,7 +13,7 @@ import pytest
 import statsmodels.api as sm
 
 import mlekit as mk
-from conftest import shared_csv
+from conftest import SHARED_DATA, shared_csv
 
 
 @pytest.fixture(scope="module")
@@ -321,3 +321,71 @@ def test_separation_is_found_before_fitting_and_named():
     assert quasi.loglik == pytest.approx(2 * math.log(0.5), rel=1e-9)
     with pytest.raises(mk.FitError, match="separation"):
         mk.glm(X=[1.0, 2, 3, 4, 5, 6], y=[0, 0, 0, 1, 1, 1], family="binomial", strict=True)
+
+
+# -- NIST StRD linear regression (certificates in the .dat headers) --------------------------
+NIST = SHARED_DATA / "nist_strd"
+
+
+def _certificate(name):
+    import re
+
+    text = (NIST / f"{name}.dat").read_text()
+    rows = re.findall(r"^\s*B\d+\s+(\S+)\s+(\S+)", text, re.M)
+    sd = float(re.search(r"Residual\s+Standard Deviation\s+(\S+)", text).group(1))
+    return np.array([float(a) for a, _ in rows]), np.array([float(b) for _, b in rows]), sd
+
+
+def _digits(value, certified):
+    """The log relative error: the number of correct significant digits."""
+    return float(np.min(-np.log10(np.abs(np.asarray(value) - certified) / np.abs(certified)
+                                  + 1e-16)))
+
+
+@pytest.mark.parametrize("name,powers,intercept", [
+    ("Norris", 1, True), ("Pontius", 2, True), ("NoInt1", 1, False), ("NoInt2", 1, False)])
+def test_nist_linear_problems_to_nine_digits(name, powers, intercept):
+    # NIST's SDs use RSS / (n - p); the MLE's use RSS / n
+    data = pd.read_csv(NIST / f"{name}.csv")
+    X = np.column_stack([data["x"] ** k for k in range(1, powers + 1)])
+    fit = mk.lm(X=X, y=data["y"], intercept=intercept)
+    coef, se, sd = _certificate(name)
+    n, p = len(data), len(coef)
+    assert _digits(_values(fit)[:-1], coef) >= 9
+    assert _digits(_ses(fit)[:-1] * math.sqrt(n / (n - p)), se) >= 9
+    assert _digits(fit.params["sd"] * math.sqrt(n / (n - p)), sd) >= 9
+
+
+def test_interactions_and_transforms_in_formulas(mtcars):
+    fit = mk.lm("mpg ~ wt * C(am) + np.log(hp)", mtcars)
+    # main effects first, then the interaction: R's order too
+    assert fit.param_names[:-1] == ("Intercept", "wt", "C(am)[T.1]", "np.log(hp)",
+                                    "wt:C(am)[T.1]")
+    X = np.c_[np.ones(len(mtcars)), mtcars["wt"], mtcars["am"], np.log(mtcars["hp"]),
+              mtcars["wt"] * mtcars["am"]]
+    coef = np.linalg.lstsq(X, mtcars["mpg"], rcond=None)[0]
+    np.testing.assert_allclose(_values(fit)[:-1], coef, rtol=1e-9)
+
+
+def test_the_command_line_fits_a_glm(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from mlekit.cli import app
+
+    wb = shared_csv("warpbreaks.csv")
+    path = tmp_path / "warpbreaks.csv"
+    wb.to_csv(path, index=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["glm", str(path), "breaks ~ C(wool) + C(tension)",
+                                 "--family", "poisson"])
+    assert result.exit_code == 0 and "z value" in result.output
+    out = json.loads(runner.invoke(app, ["glm", str(path), "breaks ~ C(wool) + C(tension)",
+                                         "--family", "poisson", "--json"]).output)
+    ref = _r("3. warpbreaks: poisson")
+    np.testing.assert_allclose([out["params"][n] for n in out["param_names"]],
+                               ref["estimate"], rtol=1e-7)
+    assert set(out["conf_int"]) == set(out["param_names"])
+    bad = runner.invoke(app, ["glm", str(path), "breaks ~ nosuch", "--family", "poisson"])
+    assert bad.exit_code == 2 and "could not be evaluated" in bad.output
