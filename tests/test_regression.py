@@ -389,3 +389,26 @@ def test_the_command_line_fits_a_glm(tmp_path):
     assert set(out["conf_int"]) == set(out["param_names"])
     bad = runner.invoke(app, ["glm", str(path), "breaks ~ nosuch", "--family", "poisson"])
     assert bad.exit_code == 2 and "could not be evaluated" in bad.output
+
+
+def test_deviances_and_dispersion_match_r(birthwt, mtcars):
+    fit = mk.glm(BIRTHWT, birthwt, family="binomial")
+    ref = _r('1. birthwt: binomial(link = "logit")', "R")
+    stats = fit.statistics
+    assert stats["deviance"] == pytest.approx(ref["deviance"][0], rel=1e-9)
+    assert stats["null_deviance"] == pytest.approx(ref["null deviance"][0], rel=1e-9)
+    assert (stats["df_residual"], stats["df_null"]) == (ref["df.residual"][0], ref["df.null"][0])
+    assert "null deviance = 234.672 on 188 df" in fit.summary()
+    ins = shared_csv("insurance.csv")  # with an offset: the null model is fitted with it
+    fit = mk.glm("Claims ~ C(District) + C(Group) + C(Age) + offset(log(Holders))", ins,
+                 family="poisson")
+    ref = _r("2. Insurance", "R")
+    assert fit.statistics["deviance"] == pytest.approx(ref["deviance"][0], rel=1e-7)
+    assert fit.statistics["null_deviance"] == pytest.approx(ref["null deviance"][0], rel=1e-9)
+    gamma = mk.glm("mpg ~ wt + hp", mtcars, family="gamma", link="log")
+    ref = _r('6. mtcars: Gamma(link = "log")')
+    assert gamma.statistics["deviance"] == pytest.approx(ref["deviance"][0], rel=1e-8)
+    lm = mk.lm("mpg ~ wt + hp", mtcars)  # the Gaussian deviance is the residual sum of squares
+    ref = _r("4a. mtcars: lm", "R")
+    assert lm.statistics["deviance"] == pytest.approx(ref["deviance (RSS)"][0], rel=1e-10)
+    assert mk.fit(mk.Normal(), [1.0, 2.0, 4.0]).statistics == {}

@@ -190,6 +190,11 @@ class Model:
         computed treating them as known). By default the boundary parameters."""
         return self.boundary
 
+    def statistics(self, fit) -> dict:
+        """Model-specific statistics a summary adds (a GLM's deviance, null deviance and
+        dispersion): {name: number or None}. Default: none."""
+        return {}
+
     def predict(self, fit, newdata=None, scale: str = "response", se: bool = False,
                 offset=None):
         """Predictions of a regression model (see :meth:`Fit.predict`); others have none."""

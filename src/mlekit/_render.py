@@ -91,7 +91,19 @@ def header(fit) -> list[str]:
         f"AIC = {fit.aic:.6g}   BIC = {fit.bic:.6g}",
         f"converged: {status} ({fit.iterations} iterations; {fit.message})",
         cov + (f" ({fit.cov_note})" if fit.cov_note else ""),
+        *_statistics_line(fit.statistics),
     ]
+
+
+def _statistics_line(stats: dict) -> list[str]:
+    """A GLM's deviances and dispersion, as R prints them under its coefficients."""
+    if not stats:
+        return []
+    parts = [f"deviance = {stats['deviance']:.6g} on {stats['df_residual']:g} df"]
+    if stats.get("null_deviance") is not None:
+        parts.append(f"null deviance = {stats['null_deviance']:.6g} on {stats['df_null']:g} df")
+    parts.append(f"dispersion = {stats['dispersion']:.6g}")
+    return ["   ".join(parts)]
 
 
 def text(fit, level: float = 0.95, ci: str = "wald", crlb: bool = False,

@@ -375,6 +375,14 @@ class Fit:
             raise ModelError("predictions need a fit that reached a maximum.")
         return self._context.model.predict(self, newdata, scale, se, offset)
 
+    @property
+    def statistics(self) -> dict:
+        """What the model adds to a summary: for a GLM, R's ``deviance``, ``null_deviance``,
+        their residual degrees of freedom and the ``dispersion``; empty for other models."""
+        if self._context is None or not self.converged:
+            return {}
+        return self._context.model.statistics(self)
+
     def information_matrix_test(self, variance: str = "auto"):
         r"""White's (1982) information-matrix test of the model: under a correct model
         :math:`E[\nabla^2 \ell_i + s_i s_i'] = 0`; the statistic
@@ -507,4 +515,5 @@ class Fit:
             "cov_kind": self.cov_kind,
             "cov_note": self.cov_note,
             "optima": [o.to_dict() for o in self.optima],
+            "statistics": {k: js(v) for k, v in self.statistics.items()},
         }

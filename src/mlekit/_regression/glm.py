@@ -120,6 +120,57 @@ class GLM(Model):
             out[self.extra] = Positive()
         return out
 
+    # -- what R's summary adds ----------------------------------------------------------------
+    def statistics(self, fit) -> dict:
+        """Deviance, null deviance (of the intercept-only model with the same offset), their
+        residual degrees of freedom and the dispersion (1 for binomial and Poisson; the MLE
+        sd^2 for the Gaussian; 1/shape, 1/size otherwise), as R's glm reports them."""
+        rows = np.asarray(fit._context.x)
+        y, trials, offset, w = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
+        mu = self.predict(fit)
+        deviance = self._deviance(y, trials, w, mu, fit.params)
+        if np.any(offset):
+            null_model = GLM(self.family, self.link, ("Intercept",))
+            from .._fit import fit as refit
+
+            null_rows = np.column_stack([rows[:, :4], np.ones(len(y))])
+            null_fit = refit(null_model, null_rows, fixed=self._extra_fixed(fit))
+            mu0 = null_model.predict(null_fit) if null_fit.converged else None
+        else:  # intercept only: its MLE is the weighted mean, whatever the link
+            mu0 = np.full(len(y), np.sum(w * y) / np.sum(w * trials)
+                          if self.family == "binomial" else np.sum(w * y) / np.sum(w))
+        null = None if mu0 is None else self._deviance(y, trials, w, mu0, fit.params)
+        n = float(np.sum(w > 0))
+        dispersion = {"binomial": 1.0, "poisson": 1.0}.get(self.family)
+        if dispersion is None:
+            extra = float(fit.params[self.extra])
+            dispersion = extra**2 if self.family == "gaussian" else 1.0 / extra
+        return {"deviance": deviance, "df_residual": n - len(self.columns),
+                "null_deviance": null, "df_null": n - 1.0, "dispersion": dispersion}
+
+    def _extra_fixed(self, fit) -> dict:
+        return {} if self.extra is None else {self.extra: fit.params[self.extra]}
+
+    def _deviance(self, y, trials, w, mu, params) -> float:
+        """R's deviance residuals summed: 2 (l_saturated - l) for the exponential-dispersion
+        families at unit dispersion (the residual sum of squares for the Gaussian)."""
+        from scipy.special import xlogy
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.family == "gaussian":
+                d = (y - mu) ** 2
+            elif self.family == "binomial":
+                m = trials * mu
+                d = 2 * (xlogy(y, y / m) + xlogy(trials - y, (trials - y) / (trials - m)))
+            elif self.family == "poisson":
+                d = 2 * (xlogy(y, y / mu) - (y - mu))
+            elif self.family == "gamma":
+                d = 2 * (-np.log(y / mu) + (y - mu) / mu)
+            else:  # negative binomial at the fitted size
+                k = float(params["size"])
+                d = 2 * (xlogy(y, y / mu) - (y + k) * np.log((y + k) / (mu + k)))
+        return float(np.sum(w * d))
+
     # -- predictions -------------------------------------------------------------------------
     def predict(self, fit, newdata=None, scale: str = "response", se: bool = False,
                 offset=None):
