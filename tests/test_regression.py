@@ -412,3 +412,22 @@ def test_deviances_and_dispersion_match_r(birthwt, mtcars):
     ref = _r("4a. mtcars: lm", "R")
     assert lm.statistics["deviance"] == pytest.approx(ref["deviance (RSS)"][0], rel=1e-10)
     assert mk.fit(mk.Normal(), [1.0, 2.0, 4.0]).statistics == {}
+
+
+@pytest.mark.parametrize("family,link,sm_family", [
+    ("poisson", "identity", lambda: sm.families.Poisson(sm.families.links.Identity())),
+    ("binomial", "log", lambda: sm.families.Binomial(sm.families.links.Log())),
+    ("gamma", "inverse", lambda: sm.families.Gamma()),
+    ("gaussian", "log", lambda: sm.families.Gaussian(sm.families.links.Log())),
+])
+def test_other_links_reach_statsmodels_optimum(family, link, sm_family):
+    rng = np.random.default_rng(11)
+    x = rng.uniform(0.5, 2.0, 400)
+    mean = {"poisson": 2.0 + 3.0 * x, "binomial": np.exp(-2.0 + 0.6 * x),
+            "gamma": 1.0 / (0.5 + 0.3 * x), "gaussian": np.exp(0.5 + 0.4 * x)}[family]
+    y = {"poisson": lambda: rng.poisson(mean), "binomial": lambda: rng.binomial(1, mean),
+         "gamma": lambda: rng.gamma(4.0, mean / 4.0),
+         "gaussian": lambda: rng.normal(mean, 0.3)}[family]().astype(float)
+    fit = mk.glm(X=x, y=y, family=family, link=link)
+    ref = sm.GLM(y, sm.add_constant(x), family=sm_family()).fit(tol=1e-14, maxiter=500)
+    np.testing.assert_allclose(_values(fit)[:2], ref.params, rtol=1e-6)
