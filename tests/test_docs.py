@@ -1,6 +1,7 @@
 """The README's examples and the docstrings' examples run and say what they claim."""
 
 import doctest
+import importlib
 import re
 from pathlib import Path
 
@@ -15,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 MODULES = [*_families._MODULES, _families, _fit, _model, _result, _expr, comparison, testing,
-           profile, bootstrap, regression_api]
+           profile, bootstrap, regression_api,
+           importlib.import_module("mlekit._regression.nls")]  # the package's nls is the function
 
 
 @pytest.mark.parametrize("module", MODULES, ids=[m.__name__ for m in MODULES])

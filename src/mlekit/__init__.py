@@ -32,14 +32,15 @@ from ._params import (  # noqa: E402
     Simplex,
     UnitInterval,
 )
-from ._regression import glm, lm  # noqa: E402
+from ._regression import glm, lm, nls  # noqa: E402
 from ._result import Fit  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "fit", "glm", "lm", "Fit", "Estimate", "ConfidenceInterval", "lr_test", "compare", "TestResult",
-    "Comparison", "BootstrapResult", "Diagnostic", "Model", "Support", "Family", "FamilyInfo",
+    "fit", "glm", "lm", "nls", "Fit", "Estimate", "ConfidenceInterval", "lr_test", "compare",
+    "TestResult", "Comparison", "BootstrapResult", "Diagnostic", "Model", "Support", "Family",
+    "FamilyInfo",
     "family", "families", "FAMILIES", *_CLASSES, "Real", "Positive", "UnitInterval", "Interval",
     "GreaterThanBound", "Simplex", "CovMatrix",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",

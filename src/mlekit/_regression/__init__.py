@@ -2,5 +2,6 @@
 arrays, fitted and reported by the same engine as every other model."""
 
 from .api import glm, lm
+from .nls import nls
 
-__all__ = ["glm", "lm"]
+__all__ = ["glm", "lm", "nls"]

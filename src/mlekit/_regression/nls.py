@@ -307,10 +307,10 @@ def nls(mean, data=None, *, start, x=None, y=None, response=None, family: str = 
     Examples
     --------
     >>> import numpy as np
-    >>> from mlekit._regression.nls import nls
+    >>> import mlekit as mk
     >>> x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     >>> y = np.array([2.7, 1.8, 1.2, 0.8, 0.55, 0.37])
-    >>> fit = nls("y ~ a * exp(-k * x)", x=x, y=y, start={"a": 1.0, "k": 0.1})
+    >>> fit = mk.nls("y ~ a * exp(-k * x)", x=x, y=y, start={"a": 1.0, "k": 0.1})
     >>> round(fit.params["k"], 4)  # least squares, as scipy's curve_fit
     0.4021
     >>> round(fit.se["k"] * (6 / 4) ** 0.5, 5)  # with RSS / (n - p): curve_fit's error
