@@ -24,6 +24,7 @@ from .._expr import CONSTANTS, compile_expression
 from .._inference.covariances import check_kind
 from .._model import UserModel
 from .._params import Positive, Real
+from .design import _table
 
 FAMILIES = ("gaussian",)
 #: Newton iterations allowed by default: NIST's hardest problems from their first start take
@@ -198,8 +199,7 @@ def _check_start(start) -> dict[str, float]:
 
 # -- data ---------------------------------------------------------------------------------------
 def _column(table, name: str) -> np.ndarray:
-    values = table[name]
-    raw = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+    raw = np.asarray(table[name])  # pandas / polars series and lists alike
     try:
         return np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError):
@@ -212,13 +212,9 @@ def _columns_of(data) -> dict[str, object] | None:
     if data is None:
         return None
     if isinstance(data, Mapping):
-        names = list(data)
-    elif hasattr(data, "columns"):
-        names = list(data.columns)
-    else:
-        raise DataError(f"data must be a pandas or polars DataFrame or a dict of columns; got "
-                        f"{type(data).__name__}. Pass arrays as x= and y= instead.")
-    return {str(n): data[n] for n in names}
+        return {str(n): data[n] for n in data}
+    table = _table(data)  # pandas; polars through to_pandas; else a DataError naming the type
+    return {str(n): table[n] for n in table.columns}
 
 
 def _complete_rows(columns: dict[str, np.ndarray], used: list[str]) -> np.ndarray:
@@ -233,7 +229,7 @@ def _complete_rows(columns: dict[str, np.ndarray], used: list[str]) -> np.ndarra
 
 
 def _as_array(value, name: str) -> np.ndarray:
-    raw = value.to_numpy() if hasattr(value, "to_numpy") else np.asarray(value)
+    raw = np.asarray(value)
     try:
         arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError):
@@ -564,7 +560,10 @@ def _build(mean_rows, key, names, start, yv, X, label, preds):
 
 def _new_rows(newdata, preds: tuple[str, ...]) -> np.ndarray:
     """Predictor rows (m, d) of new data: a table with the predictor columns, or an array."""
-    if isinstance(newdata, Mapping) or hasattr(newdata, "columns"):
+    import pandas as pd
+
+    if isinstance(newdata, Mapping | pd.DataFrame) or type(newdata).__module__.startswith(
+            "polars"):  # a table
         columns = _columns_of(newdata)
         missing = [n for n in preds if n not in columns]
         if missing:
