@@ -431,3 +431,21 @@ def test_other_links_reach_statsmodels_optimum(family, link, sm_family):
     fit = mk.glm(X=x, y=y, family=family, link=link)
     ref = sm.GLM(y, sm.add_constant(x), family=sm_family()).fit(tol=1e-14, maxiter=500)
     np.testing.assert_allclose(_values(fit)[:2], ref.params, rtol=1e-6)
+
+
+@pytest.mark.parametrize("link", ["probit", "cloglog"])
+def test_expected_information_gives_rs_standard_errors(birthwt, link):
+    # R's glm reports SEs from the expected (Fisher scoring) information; for a
+    # non-canonical link it differs from the observed one, mlekit's default
+    fit = mk.glm(BIRTHWT, birthwt, family="binomial", link=link, cov="expected")
+    ref = _r(f'1. birthwt: binomial(link = "{link}")')
+    np.testing.assert_allclose(_ses(fit), ref["std. error"], rtol=1e-6)
+    assert fit.cov_kind == "expected"
+
+
+def test_gamma_expected_information_at_the_mle_shape(mtcars):
+    fit = mk.glm("mpg ~ wt + hp", mtcars, family="gamma", link="log", cov="expected")
+    shape = _r('6. mtcars: Gamma(link = "log")', "gamma.shape tight")
+    np.testing.assert_allclose(_ses(fit)[:3], shape["SE at estimate, dispersion 1/alpha"],
+                               rtol=1e-6)
+    assert fit.se["shape"] == pytest.approx(shape["alpha (shape), SE"][1], rel=1e-6)

@@ -120,6 +120,48 @@ class GLM(Model):
             out[self.extra] = Positive()
         return out
 
+    def expected_information(self, params):
+        """The Fisher information given the covariates, per observation (the engine scales
+        by n): for the coefficients sum_i w_i (dmu/deta)^2 / Var(y_i) x_i x_i' / n, the
+        matrix of Fisher scoring and of R's standard errors (with the dispersion at its MLE);
+        for the Gaussian sd 2/sd^2, for the gamma shape trigamma(shape) - 1/shape, and none
+        between them. None for the negative binomial (its size's information has no closed
+        form) and without the design."""
+        import jax
+
+        if self.design is None or self.family == "negative_binomial":
+            return None
+        d = self.design
+        X, y = d.X, d.y
+        n = X.shape[0]
+        trials = np.ones(n) if d.trials is None else d.trials
+        w = np.ones(n) if d.weights is None else d.weights
+        offset = np.zeros(n) if d.offset is None else d.offset
+        beta = np.array([float(params[c]) for c in self.columns])
+        eta = jnp.asarray(X @ beta + offset)
+        mu = np.asarray(mean_of(self.link, eta))
+        slope = np.asarray(jax.vmap(jax.grad(lambda e: mean_of(self.link, e)))(eta))
+        if self.family == "binomial":
+            var = mu * (1 - mu) / trials
+        elif self.family == "poisson":
+            var = mu
+        elif self.family == "gaussian":
+            var = np.full(n, float(params["sd"]) ** 2)
+        else:  # gamma: Var = mu^2 / shape
+            var = mu * mu / float(params["shape"])
+        p = len(self.columns)
+        k = p + (self.extra is not None)
+        info = np.zeros((k, k))
+        info[:p, :p] = (X * (w * slope**2 / var)[:, None]).T @ X / n
+        if self.family == "gaussian":
+            info[p, p] = 2.0 * float(np.sum(w)) / n / float(params["sd"]) ** 2
+        elif self.family == "gamma":
+            from scipy.special import polygamma
+
+            a = float(params["shape"])
+            info[p, p] = float(np.sum(w)) / n * (float(polygamma(1, a)) - 1.0 / a)
+        return info
+
     # -- what R's summary adds ----------------------------------------------------------------
     def statistics(self, fit) -> dict:
         """Deviance, null deviance (of the intercept-only model with the same offset), their
