@@ -132,7 +132,7 @@ class GLM(Model):
         if self.design is None or self.family == "negative_binomial":
             return None
         d = self.design
-        X, y = d.X, d.y
+        X = d.X
         n = X.shape[0]
         trials = np.ones(n) if d.trials is None else d.trials
         w = np.ones(n) if d.weights is None else d.weights
