@@ -28,6 +28,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/catalogue.py
 	$(BIN)/python benchmarks/bootstrap.py
+	$(BIN)/python benchmarks/regression.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
