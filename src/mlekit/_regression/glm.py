@@ -317,18 +317,20 @@ class GLM(Model):
                             f"{self.min_n} observations with positive weight.")
         return self, x
 
-    def check_existence(self, x, fixed, stats):
-        """Binary responses: separation (a direction of the coefficients along which every
-        fitted probability moves towards its observed 0 or 1) means no MLE; it is found
-        exactly by linear programming before Newton would chase it to infinity."""
+    def separation(self, x, fixed):
+        """Binary responses: the NoEstimate to report where a direction of the coefficients
+        moves every fitted probability towards its observed 0 or 1 (separation: no MLE),
+        found exactly by linear programming; None where the data overlap. Run only when
+        Newton found no maximum (a converged fit proves there is no separation, and the
+        check costs more than the fit on large data)."""
         if self.family != "binomial" or any(c in fixed for c in self.columns):
-            return
+            return None
         from .separation import detect_separation, separation_diagnostic
 
         y, trials, w, X = x[:, 0], x[:, 1], x[:, 3], x[:, 4:]
         found = detect_separation(X, y, self.columns, trials=trials, weights=w)
         if found is None:
-            return
+            return None
         d = separation_diagnostic(found, self.name)
         # the supremum: separated observations reach probability 1 of what they show; the
         # others (x_i'b = 0, untouched by the separating direction) keep their own maximum
@@ -339,7 +341,7 @@ class GLM(Model):
 
             inner = fit(self, x[rest])
             loglik = inner.loglik if inner.converged else loglik
-        raise NoEstimate(d.message, d.remedy, code="separation", loglik=loglik)
+        return NoEstimate(d.message, d.remedy, code="separation", loglik=loglik)
 
     def start(self, x):
         """Least squares of the linearized response g(y~) on X (weighted), where y~ is y
