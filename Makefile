@@ -29,6 +29,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/catalogue.py
 	$(BIN)/python benchmarks/bootstrap.py
 	$(BIN)/python benchmarks/regression.py
+	$(BIN)/python benchmarks/nist_nonlinear.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
