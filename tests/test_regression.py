@@ -449,3 +449,13 @@ def test_gamma_expected_information_at_the_mle_shape(mtcars):
     np.testing.assert_allclose(_ses(fit)[:3], shape["SE at estimate, dispersion 1/alpha"],
                                rtol=1e-6)
     assert fit.se["shape"] == pytest.approx(shape["alpha (shape), SE"][1], rel=1e-6)
+
+
+def test_polars_tables_fit_and_predict_like_pandas(mtcars):
+    import polars as pl
+
+    table = pl.from_pandas(mtcars)
+    by_polars, by_pandas = mk.lm("mpg ~ wt + hp", table), mk.lm("mpg ~ wt + hp", mtcars)
+    np.testing.assert_allclose(_values(by_polars), _values(by_pandas), rtol=1e-12)
+    np.testing.assert_allclose(by_polars.predict(table.head(3)), by_pandas.predict(mtcars.head(3)),
+                               rtol=1e-12)
