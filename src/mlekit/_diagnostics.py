@@ -250,6 +250,19 @@ def small_sample_diagnostic(n: int, k: int) -> Diagnostic | None:
         "method='bootstrap' (no normal approximation)")
 
 
+def residual_sd_note(sd: float, n: int, p: int, sigma: str) -> Diagnostic:
+    """Least squares' sd: the MLE divides the residual sum of squares by n, the classical
+    residual standard error (``sigma``, e.g. R's) by n - p; both shown, labelled."""
+    classical = sd * (n / (n - p)) ** 0.5
+    return Diagnostic(
+        "biased_variance", "note",
+        f"sd = {sd:.6g} is the MLE, sqrt(RSS / n); the classical residual standard error "
+        f"sqrt(RSS / (n - p)) = {classical:.6g} ({sigma}) is shown for comparison and is not "
+        "the MLE",
+        "report the MLE with a likelihood interval (conf_int(method='profile')); use "
+        "sqrt(RSS / (n - p)) where the unbiased variance is required")
+
+
 def boundary_diagnostic(found, model) -> Diagnostic:
     """An estimate on the boundary of the parameter space (from a model's BoundaryEstimate)."""
     labels = ", ".join(found.elements)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from enum import StrEnum
 from importlib import resources
 from typing import Annotated
@@ -52,6 +53,29 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+@contextmanager
+def _one_line_errors():
+    """A command's errors as one line on stderr and exit status 2, never a traceback (an exit
+    the command chose passes through)."""
+    from ._errors import MlekitError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except MlekitError as err:
+        _fail(str(err))
+    except Exception as err:  # a bug of ours: still one line, never a traceback
+        _fail(f"internal error ({type(err).__name__}: {err}); please report it with the command.")
+
+
+def _exit_without_maximum(result, as_json: bool) -> None:
+    """A fit without a maximum: print it with its diagnostics (why), no intervals, exit 1."""
+    if not result.converged:
+        typer.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
+        raise typer.Exit(code=1)
+
+
 @app.command()
 def fit(
     file: Annotated[str, typer.Argument(help="CSV or Parquet file, or - for CSV on stdin.")],
@@ -79,16 +103,14 @@ def fit(
     """Fit the family DIST to one column of FILE and print the result."""
     import mlekit as mk
 
-    try:
+    with _one_line_errors():
         model = mk.family(dist, **_options(option or []))
         x, labels = _read(file, column, groups, dropna)
         if (cov is Cov.cluster) != (groups is not None):
             raise mk.ModelError("--cov cluster needs --groups COLUMN (cluster labels), and "
                                 "--groups is only used with --cov cluster.")
         result = mk.fit(model, x, cov=cov.value, groups=labels)
-        if not result.converged:  # no maximum: say why (diagnostics), no intervals, exit 1
-            typer.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
-            raise typer.Exit(code=1)
+        _exit_without_maximum(result, as_json)
         options, sample = {}, None
         if ci is CI.bootstrap:  # one set of replicates for the parameters and the transforms
             sample = result.bootstrap(replicates, resampling.value, seed=seed,
@@ -108,12 +130,6 @@ def fit(
             typer.echo(result.summary(level=level, ci=ci.value, **options))
             for text, est in estimates:
                 typer.echo(_estimate_line(text, est, level))
-    except mk.MlekitError as err:
-        _fail(str(err))
-    except typer.Exit:
-        raise
-    except Exception as err:  # a bug of ours: still one line, never a traceback
-        _fail(f"internal error ({type(err).__name__}: {err}); please report it with the command.")
 
 
 @app.command()
@@ -129,16 +145,12 @@ def compare(
     Akaike weights)."""
     import mlekit as mk
 
-    try:
+    with _one_line_errors():
         if len(dist) < 2:
             raise mk.ModelError("compare needs at least two --dist, e.g. -d gamma -d weibull.")
         x = read_column(file, column, dropna=dropna)
         table = mk.compare(*[mk.fit(mk.family(name), x) for name in dist])
         typer.echo(json.dumps(table.to_dict(), indent=2) if as_json else str(table))
-    except mk.MlekitError as err:
-        _fail(str(err))
-    except Exception as err:  # a bug of ours: still one line, never a traceback
-        _fail(f"internal error ({type(err).__name__}: {err}); please report it with the command.")
 
 
 class GLMFamily(StrEnum):
@@ -167,15 +179,13 @@ def glm(
     """Fit a generalized linear model FORMULA to the table FILE and print the result."""
     import mlekit as mk
 
-    try:
+    with _one_line_errors():
         if cov is Cov.cluster:
             raise mk.ModelError("--cov cluster is not available for glm yet; use robust.")
         table = read_table(file)
         result = mk.glm(formula, table, family=family.value, link=link, weights=weights,
                         cov=cov.value)
-        if not result.converged:  # no maximum: say why (diagnostics), no intervals, exit 1
-            typer.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
-            raise typer.Exit(code=1)
+        _exit_without_maximum(result, as_json)
         if as_json:
             out = result.to_dict()
             out["conf_int"] = {n: _interval_json(c) for n, c in
@@ -184,12 +194,6 @@ def glm(
             typer.echo(json.dumps(out, indent=2))
         else:
             typer.echo(result.summary(level=level, ci=ci.value))
-    except mk.MlekitError as err:
-        _fail(str(err))
-    except typer.Exit:
-        raise
-    except Exception as err:  # a bug of ours: still one line, never a traceback
-        _fail(f"internal error ({type(err).__name__}: {err}); please report it with the command.")
 
 
 def _read(file, column, groups, dropna):

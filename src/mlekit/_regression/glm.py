@@ -280,20 +280,13 @@ class GLM(Model):
     def notes(self, params, n, fixed):
         """For the Gaussian: the MLE of sd divides the residual sum of squares by n; R's and
         the textbooks' sigma by n - p. Both shown, the second labelled as not the MLE."""
-        from .._diagnostics import Diagnostic
+        from .._diagnostics import residual_sd_note
 
         p = len(self.columns)
         if self.family != "gaussian" or "sd" in fixed or n <= p:
             return ()
-        sd = float(params["sd"])
-        classical = sd * np.sqrt(n / (n - p))
-        return (Diagnostic(
-            "biased_variance", "note",
-            f"sd = {sd:.6g} is the MLE, sqrt(RSS / n); the classical residual standard error "
-            f"sqrt(RSS / (n - p)) = {classical:.6g} (R's sigma, unbiased for sd^2 as its "
-            "square) is shown for comparison and is not the MLE",
-            "report the MLE with a likelihood interval (conf_int(method='profile')); use "
-            "sqrt(RSS / (n - p)) where the unbiased variance is required"),)
+        return (residual_sd_note(float(params["sd"]), n, p,
+                                 "R's sigma, unbiased for sd^2 as its square"),)
 
     # -- data and start values ---------------------------------------------------------------
     def prepare(self, x, span=None):

@@ -130,20 +130,12 @@ class NLSModel(UserModel):
     def notes(self, params, n, fixed):
         """The MLE of sd divides the residual sum of squares by n; the classical residual
         standard error by n - p (as the GLM's Gaussian family says)."""
-        from .._diagnostics import Diagnostic
+        from .._diagnostics import residual_sd_note
 
         p = sum(1 for name in self.names if name not in fixed)
         if SD in fixed or n <= p:
             return ()
-        sd = float(params[SD])
-        classical = sd * np.sqrt(n / (n - p))
-        return (Diagnostic(
-            "biased_variance", "note",
-            f"sd = {sd:.6g} is the MLE, sqrt(RSS / n); the classical residual standard error "
-            f"sqrt(RSS / (n - p)) = {classical:.6g} (R's nls sigma) is shown for comparison "
-            "and is not the MLE",
-            "report the MLE with a likelihood interval (conf_int(method='profile')); use "
-            "sqrt(RSS / (n - p)) where the unbiased variance is required"),)
+        return (residual_sd_note(float(params[SD]), n, p, "R's nls sigma"),)
 
 
 # -- the mean: a formula or a function --------------------------------------------------------
