@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ._optimize import NewtonResult, Status
+from ._optimize.newton import null_directions, scaled_eigh, semidefinite
 from ._params import flat_labels
 
 
@@ -29,10 +30,6 @@ class Diagnostic:
         return asdict(self)
 
 
-#: a direction whose curvature, relative to the largest (on the information scaled to unit
-#: diagonal), is below this is one the data do not determine: float64 rounding leaves ~1e-16
-#: there, while a weakly identified but identified direction keeps orders of magnitude more
-NULL_TOL = 1e-10
 #: above this condition number of the scaled information, identified but barely: a warning
 CONDITION_LIMIT = 1e8
 
@@ -47,26 +44,15 @@ class Unidentified:
     message: str
 
 
-def scaled_information(hess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(eigenvalues, eigenvectors) of -H scaled to unit diagonal (scale-free: a parameter
-    measured in nanometres and one in years compare fairly), and the scale vector."""
-    from ._optimize.newton import region_scale
-
-    d = region_scale(hess)
-    lam, vec = np.linalg.eigh(-np.asarray(hess, dtype=float) / np.outer(d, d))
-    return (lam, vec), d
-
-
 def identification(hess: np.ndarray, layout, u: np.ndarray, loglik=None) -> Unidentified | None:
     """The flat directions of a maximum (-H positive semidefinite and singular), or None.
     ``loglik(u)`` lets the message name the combination the data determine."""
     hess = np.asarray(hess, dtype=float)
     if hess.size == 0 or not np.all(np.isfinite(hess)):
         return None
-    (lam, vec), d = scaled_information(hess)
-    top = max(lam[-1], 0.0)
-    null = lam <= NULL_TOL * top
-    if not null.any() or top == 0.0 or np.any(lam[null] < -1e3 * NULL_TOL * top):
+    lam, vec, d = scaled_eigh(hess)
+    null = null_directions(lam)
+    if not null.any() or not semidefinite(lam):
         return None  # definite, or indefinite (a saddle: not a maximum at all)
     basis = vec[:, null] / d[:, None]  # back from the scaled coordinates to u
     owners = _coordinate_labels(layout)
@@ -178,8 +164,8 @@ def convergence_diagnostics(result: NewtonResult, n: int,
             "reparametrize so that only the determined combination is a parameter, fix one of "
             "the parameters that trade off (fixed={...}), or drop a redundant column or term"))
     elif result.grad.size and result.status is not Status.NONFINITE:
-        (lam, _), _ = scaled_information(result.hess) if np.all(np.isfinite(result.hess)) \
-            else ((np.array([np.nan]), None), None)
+        finite = np.all(np.isfinite(result.hess))
+        lam = scaled_eigh(result.hess)[0] if finite else np.array([np.nan])
         if not np.all(np.isfinite(lam)) or lam[0] <= 0:
             out.append(Diagnostic(
                 "hessian_not_negative_definite", "error",

@@ -131,6 +131,9 @@ def fit(
         search = _check_starts(model, starts, seed)
         out = _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxiter,
                            stats, search)
+        if _no_clean_maximum(out):  # the model may know why (a GLM: separated data)
+            why = model.no_maximum(x, fixed_values)
+            out = out if why is None else _no_estimate(model, x, fixed_values, why)
     except NoEstimate as err:
         model = err.model or model
         out = _no_estimate(model, x, _check_values(model, fixed, "fixed"), err)
@@ -149,8 +152,7 @@ def _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxit
                 (model.boundary_estimate(x).items() if model.presolved else ())
                 if n not in fixed_values}
     held = {**boundary, **on_boundary}
-    run = _maximize(model, x, fixed_values, held, start_values, maxiter,
-                    None if on_boundary else stats)
+    run = _maximize(model, x, fixed_values, held, start_values, maxiter, stats)
     fallback = None
     if run.result.status is not Status.CONVERGED and not held and not start_values:
         fallback = model.boundary_fallback(x, fixed_values)
@@ -210,6 +212,15 @@ def _search(model, x, run: _Run, search, maxiter):
         if result.status is Status.CONVERGED:
             run = dataclasses.replace(run, result=result, closed_form=False)
     return run, optima, optima_diagnostics(optima, optima.failed, len(points), layout.names)
+
+
+def _no_clean_maximum(fit: Fit) -> bool:
+    """No maximum, or only a ridge where the likelihood flattens out (singular or barely
+    conditioned information), for a fit with estimates: where a model's ``no_maximum`` is
+    asked. A converged fit with a well-conditioned information is a maximum: nothing asked."""
+    doubtful = {"not_identifiable", "ill_conditioned"} & {d.code for d in fit._found}
+    return (not fit.converged or bool(doubtful)) and all(
+        v is not None for v in fit.params.values())
 
 
 def _raise_errors(fit: Fit) -> None:

@@ -178,6 +178,12 @@ class Model:
         None (the default: the failure stands as reported)."""
         return None
 
+    def no_maximum(self, x: np.ndarray, fixed: Mapping[str, np.ndarray]):
+        """Asked where Newton found no clean maximum: the ``NoEstimate`` saying why no MLE
+        exists for these data (a GLM: separation, found exactly), or None (the default: the
+        fit's own diagnostics stand)."""
+        return None
+
     def diverging(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> str | None:
         """Why an estimate at which Newton's tests pass is no maximum but a point on the way to
         one at infinity (the likelihood still rises, however slowly), or None: the default, for

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -375,10 +376,11 @@ class Fit:
             raise ModelError("predictions need a fit that reached a maximum.")
         return self._context.model.predict(self, newdata, scale, se, offset)
 
-    @property
+    @functools.cached_property
     def statistics(self) -> dict:
         """What the model adds to a summary: for a GLM, R's ``deviance``, ``null_deviance``,
-        their residual degrees of freedom and the ``dispersion``; empty for other models."""
+        their residual degrees of freedom and the ``dispersion``; empty for other models.
+        Computed once (with an offset, the null deviance refits the intercept-only model)."""
         if self._context is None or not self.converged:
             return {}
         return self._context.model.statistics(self)

@@ -120,9 +120,7 @@ def fit(
         estimates = [(t, result.transform(t, level, method=ci.value, sample=sample))
                      for t in transform or []]
         if as_json:
-            out = result.to_dict()
-            out["conf_int"] = {n: _interval_json(c) for n, c in intervals.items()}
-            out["conf_int_level"] = level
+            out = _fit_json(result, intervals, level)
             if estimates:
                 out["transforms"] = [_estimate_json(e) for _, e in estimates]
             typer.echo(json.dumps(out, indent=2))
@@ -187,10 +185,7 @@ def glm(
                         cov=cov.value)
         _exit_without_maximum(result, as_json)
         if as_json:
-            out = result.to_dict()
-            out["conf_int"] = {n: _interval_json(c) for n, c in
-                               result._report_intervals(level, ci.value).items()}
-            out["conf_int_level"] = level
+            out = _fit_json(result, result._report_intervals(level, ci.value), level)
             typer.echo(json.dumps(out, indent=2))
         else:
             typer.echo(result.summary(level=level, ci=ci.value))
@@ -229,6 +224,14 @@ def _progress_bar():
             bar.stop()
 
     return progress
+
+
+def _fit_json(result, intervals: dict, level: float) -> dict:
+    """``fit.to_dict()`` with the intervals of the table (JSON-safe)."""
+    out = result.to_dict()
+    out["conf_int"] = {n: _interval_json(c) for n, c in intervals.items()}
+    out["conf_int_level"] = level
+    return out
 
 
 def _interval_json(c) -> dict:

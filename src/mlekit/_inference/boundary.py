@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._optimize import Objective, Status, maximize
+from .._optimize import Status, maximize
 from .context import FitContext
 from .intervals import ConfidenceInterval, chi2_1_quantile
 
@@ -40,12 +40,11 @@ def boundary_interval(ctx: FitContext, name: str, level: float, loglik: float
     lower, upper = constraint.bounds()
     inward = 1.0 if edge <= lower else -1.0
     q = chi2_1_quantile(level)
-    stats = ctx.objective.stats
 
     def excess(t: float) -> float:
         """Deviance minus the cut-off with ``name`` held at forward(t)."""
         held = {**ctx.held, name: np.asarray(constraint.forward(np.asarray(t)), dtype=float)}
-        objective = Objective(ctx.model, ctx.layout, held, ctx.x, stats)
+        objective = ctx.objective.holding(held)
         if ctx.layout.k == 0:
             return 2.0 * (loglik - float(objective(np.zeros(0))[0])) - q
         result = maximize(objective, ctx.u, maxiter=max(ctx.maxiter, 50))

@@ -90,13 +90,12 @@ def _inverse(info: np.ndarray) -> np.ndarray | None:
 def _pinv(info: np.ndarray) -> np.ndarray | None:
     """The pseudo-inverse of a positive semidefinite information, scaled to unit diagonal
     first so that the null directions are judged scale-free."""
-    from .._optimize.newton import NULL_TOL, region_scale
+    from .._optimize.newton import null_directions, scaled_eigh, semidefinite
 
-    d = region_scale(-info)
-    lam, vec = np.linalg.eigh(info / np.outer(d, d))
-    if not lam[-1] > 0 or lam[0] < -1e3 * NULL_TOL * lam[-1]:
+    lam, vec, d = scaled_eigh(-info)
+    if not semidefinite(lam):
         return None
-    keep = lam > NULL_TOL * lam[-1]
+    keep = ~null_directions(lam)
     inner = (vec[:, keep] / lam[keep]) @ vec[:, keep].T
     return inner / np.outer(d, d)
 

@@ -566,7 +566,7 @@ def _restricted_context(ctx, theta, held, values):
                     tuple(RealLine() if n in values else c
                           for n, c in zip(ctx.layout.names, ctx.layout.constraints, strict=True)),
                     ctx.layout.shapes)
-    objective = Objective(ctx.model, layout, held, ctx.x)
+    objective = Objective(ctx.model, layout, held, ctx.x, ctx.objective.stats)  # no new pass
     presolved = {n: v for n, v in held.items() if n not in ctx.fixed}
     return dataclasses.replace(ctx, objective=objective, layout=layout, presolved=presolved,
                                u=layout.pack(theta), hess=None)

@@ -66,11 +66,24 @@ def region_scale(h: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(diag, floor))
 
 
-def _scaled(h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(eigenvalues, eigenvectors, d) of D^-1 (-H) D^-1 with D = diag(d)."""
+def scaled_eigh(h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(eigenvalues, eigenvectors, d) of D^-1 (-H) D^-1 with D = diag(d): the information
+    scaled to unit diagonal, so that directions are judged scale-free (a parameter in
+    nanometres beside one in years)."""
     d = region_scale(h)
-    lam, vec = np.linalg.eigh(-h / np.outer(d, d))
+    lam, vec = np.linalg.eigh(-np.asarray(h, dtype=float) / np.outer(d, d))
     return lam, vec, d
+
+
+def semidefinite(lam: np.ndarray) -> bool:
+    """Whether scaled eigenvalues ``lam`` (ascending) are positive semidefinite up to
+    rounding: the largest positive, none below -1e3 NULL_TOL times it."""
+    return bool(lam[-1] > 0 and lam[0] >= -1e3 * NULL_TOL * lam[-1])
+
+
+def null_directions(lam: np.ndarray) -> np.ndarray:
+    """Mask of the scaled eigenvalues the data do not determine (a ridge)."""
+    return lam <= NULL_TOL * max(lam[-1], 0.0)
 
 
 def newton_decrement(g: np.ndarray, h: np.ndarray) -> tuple[float, bool]:
@@ -80,12 +93,11 @@ def newton_decrement(g: np.ndarray, h: np.ndarray) -> tuple[float, bool]:
         return 0.0, True
     if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g))):
         return np.inf, False
-    lam, vec, d = _scaled(h)
-    floor = NULL_TOL * max(lam[-1], 0.0)
-    if not lam[-1] > 0 or lam[0] < -1e3 * floor:
+    lam, vec, d = scaled_eigh(h)
+    if not semidefinite(lam):
         return np.inf, False
     a = vec.T @ (g / d)
-    return float(np.sum(a * a / np.maximum(lam, floor))), True
+    return float(np.sum(a * a / np.maximum(lam, NULL_TOL * lam[-1]))), True
 
 
 def first_radius(lam: np.ndarray, a: np.ndarray, radius: np.ndarray) -> np.ndarray:
@@ -101,8 +113,8 @@ def first_radius(lam: np.ndarray, a: np.ndarray, radius: np.ndarray) -> np.ndarr
 
 def newton_step(g: np.ndarray, h: np.ndarray) -> np.ndarray:
     """(-H)^+ g: the Newton step, with null directions (a ridge) left alone."""
-    lam, vec, d = _scaled(h)
-    keep = lam > NULL_TOL * lam[-1]
+    lam, vec, d = scaled_eigh(h)
+    keep = ~null_directions(lam)
     a = vec.T @ (g / d)
     return (vec[:, keep] @ (a[keep] / lam[keep])) / d
 
@@ -155,7 +167,7 @@ def maximize(
                             "the log-likelihood or its derivatives are not finite at the start",
                             np.inf)
     if g.size:
-        lam, vec, d = _scaled(h)
+        lam, vec, d = scaled_eigh(h)
         radius = float(first_radius(lam, vec.T @ (g / d), np.asarray(radius)))
     for it in range(maxiter + 1):
         dec, definite = newton_decrement(g, h)

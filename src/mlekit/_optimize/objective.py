@@ -123,6 +123,14 @@ class Objective:
         self.stats = stats
         self._chunks = None
 
+    def holding(self, fixed: Mapping[str, np.ndarray]) -> Objective:
+        """The same log-likelihood with other held values: the data, their statistics and
+        their device chunks are shared (a profile evaluates many held values)."""
+        out = Objective(self.model, self.layout, fixed, self.x, self.stats)
+        if self.stats is None:  # the chunks are read: build them once, for every holder
+            out._chunks = self.chunks
+        return out
+
     @property
     def chunks(self) -> Chunks:
         """The data on the device in fixed-shape chunks (built on first use: families with

@@ -50,7 +50,7 @@ def glm(formula: str | None = None, data=None, *, family: str = "gaussian",
     >>> fit.param_names
     ('Intercept', 'x1')
     """
-    from .._fit import _no_estimate, _raise_errors, fit
+    from .._fit import fit
 
     if formula is not None and (X is not None or y is not None):
         raise ModelError("give either a formula (with data) or X and y, not both.")
@@ -67,20 +67,7 @@ def glm(formula: str | None = None, data=None, *, family: str = "gaussian",
     else:
         raise ModelError("glm needs a formula and data, or X= and y=.")
     model = GLM(family, link, design.columns, design)
-    strict = fit_options.pop("strict", False)
-    rows = design.rows()
-    result = fit(model, rows, **fit_options)
-    doubtful = {"not_identifiable", "ill_conditioned"} & {d.code for d in result._found}
-    if (not result.converged or doubtful) and all(v is not None for v in result.params.values()):
-        # no clean maximum (none, or a ridge where the likelihood only flattens out): whether
-        # the data are separated (no MLE) is checked exactly, and named; a converged fit with
-        # a well-conditioned information proves they are not, so the common case skips it
-        found = model.separation(rows, result.fixed)
-        if found is not None:
-            result = _no_estimate(model, rows, dict(result.fixed), found)
-    if strict:
-        _raise_errors(result)
-    return result
+    return fit(model, design.rows(), **fit_options)
 
 
 def lm(formula: str | None = None, data=None, **options):

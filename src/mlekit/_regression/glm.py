@@ -310,12 +310,12 @@ class GLM(Model):
                             f"{self.min_n} observations with positive weight.")
         return self, x
 
-    def separation(self, x, fixed):
+    def no_maximum(self, x, fixed):
         """Binary responses: the NoEstimate to report where a direction of the coefficients
         moves every fitted probability towards its observed 0 or 1 (separation: no MLE),
-        found exactly by linear programming; None where the data overlap. Run only when
-        Newton found no maximum (a converged fit proves there is no separation, and the
-        check costs more than the fit on large data)."""
+        found exactly by linear programming; None where the data overlap. The engine asks only
+        where Newton found no clean maximum (a converged, well-conditioned fit proves there is
+        no separation, and the check costs more than the fit on large data)."""
         if self.family != "binomial" or any(c in fixed for c in self.columns):
             return None
         from .separation import detect_separation, separation_diagnostic
