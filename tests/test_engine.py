@@ -174,3 +174,50 @@ def test_invalid_data_fall_back_to_the_checks_that_name_the_value():
                              (mk.Normal(), [1.0, np.inf, 3.0], "data[1] = inf")):
         with pytest.raises(mk.DataError, match=re.escape(where)):
             mk.fit(family, x)
+
+
+# -- a model's basis: Newton in other coordinates, everything reported in the parameters' own ----
+def _glm_and_rows(n=60, seed=0):
+    from mlekit._regression.design import from_arrays
+    from mlekit._regression.glm import GLM
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 2)) * [1.0, 1e3] + [0.0, 5e3]  # badly scaled, far from the origin
+    y = rng.poisson(np.exp(0.3 + 0.2 * x[:, 0] + 1e-4 * (x[:, 1] - 5e3)))
+    design = from_arrays(x, y, intercept=True, names=None, trials=None, offset=None,
+                         weights=None)
+    return GLM("poisson", None, design.columns, design), design.rows()
+
+
+def test_a_basis_round_trips_its_origin_exactly_and_conditions_the_hessian():
+    from mlekit._optimize import BASIS
+
+    model, rows = _glm_and_rows()
+    names, T = model.basis(rows, {})
+    start = model.start(rows)
+    origin = np.array([float(start[n]) for n in names])
+    plain = Layout.of(model, {})
+    layout = Layout(plain.names, plain.constraints, plain.shapes, basis=names)
+    held = {BASIS: np.column_stack([T, origin])}
+    u0 = layout.pack(start, held)
+    assert not np.any(u0)  # the start is the origin
+    back = layout.unpack(u0, held)
+    assert all(float(back[n]) == float(start[n]) for n in names)
+    theta = {n: v + 0.01 for n, v in start.items()}
+    again = layout.unpack(layout.pack(theta, held), held)
+    np.testing.assert_allclose([float(again[n]) for n in names], [theta[n] for n in names],
+                               rtol=1e-12)
+    h_plain = Objective(model, plain, {}, rows)(plain.pack(start))[2]
+    h_basis = Objective(model, layout, held, rows)(u0)[2]
+    assert np.linalg.cond(h_basis) < 1e-6 * np.linalg.cond(h_plain)
+
+
+def test_a_fit_in_a_basis_reports_what_the_plain_coordinates_give():
+    model, rows = _glm_and_rows()
+    fit = mk.fit(model, rows)
+    assert fit._context.layout.basis == model.columns
+    plain = Layout.of(model, {})
+    objective = Objective(model, plain, {}, rows)
+    _, g, h = objective(plain.pack(fit.params))
+    assert np.max(np.abs(g)) < 1e-8  # the same maximum
+    np.testing.assert_allclose(fit.cov, np.linalg.inv(-h), rtol=1e-7)

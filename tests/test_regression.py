@@ -342,18 +342,43 @@ def _digits(value, certified):
                                   + 1e-16)))
 
 
-@pytest.mark.parametrize("name,powers,intercept", [
-    ("Norris", 1, True), ("Pontius", 2, True), ("NoInt1", 1, False), ("NoInt2", 1, False)])
-def test_nist_linear_problems_to_nine_digits(name, powers, intercept):
-    # NIST's SDs use RSS / (n - p); the MLE's use RSS / n
+def _nist_design(name, powers):
     data = pd.read_csv(NIST / f"{name}.csv")
-    X = np.column_stack([data["x"] ** k for k in range(1, powers + 1)])
-    fit = mk.lm(X=X, y=data["y"], intercept=intercept)
+    if powers is None:  # Longley: six covariates
+        return data.drop(columns="y").to_numpy(), data["y"]
+    return np.column_stack([data["x"] ** k for k in range(1, powers + 1)]), data["y"]
+
+
+@pytest.mark.parametrize("name,powers,intercept,digits", [
+    ("Norris", 1, True, 9), ("Pontius", 2, True, 9), ("NoInt1", 1, False, 9),
+    ("NoInt2", 1, False, 9), ("Longley", None, True, 9), ("Wampler3", 5, True, 9),
+    ("Wampler4", 5, True, 9), ("Wampler5", 5, True, 9),
+    # a degree-10 polynomial: its powers of x, rounded to float64, already differ from the
+    # certificate's exact ones in the 8th digit of the solution
+    ("Filip", 10, True, 7)])
+def test_nist_linear_problems_to_certified_digits(name, powers, intercept, digits):
+    # NIST's SDs use RSS / (n - p); the MLE's use RSS / n
+    X, y = _nist_design(name, powers)
+    fit = mk.lm(X=X, y=y, intercept=intercept)
     coef, se, sd = _certificate(name)
-    n, p = len(data), len(coef)
+    n, p = len(y), len(coef)
+    assert fit.converged
+    assert _digits(_values(fit)[:-1], coef) >= digits
+    assert _digits(_ses(fit)[:-1] * math.sqrt(n / (n - p)), se) >= digits
+    assert _digits(fit.params["sd"] * math.sqrt(n / (n - p)), sd) >= digits
+
+
+@pytest.mark.parametrize("name", ["Wampler1", "Wampler2"])
+def test_nist_exact_fits_give_the_coefficients_and_no_sd(name):
+    # the certificates: residual SD 0 and coefficient SDs 0 (y is exactly a quintic in x)
+    X, y = _nist_design(name, 5)
+    fit = mk.lm(X=X, y=y)
+    coef, se, sd = _certificate(name)
+    assert (se == 0).all() and sd == 0
+    assert [d.code for d in fit.diagnostics] == ["exact_fit"] and not fit.converged
     assert _digits(_values(fit)[:-1], coef) >= 9
-    assert _digits(_ses(fit)[:-1] * math.sqrt(n / (n - p)), se) >= 9
-    assert _digits(fit.params["sd"] * math.sqrt(n / (n - p)), sd) >= 9
+    assert all(fit.se[c] == 0.0 for c in fit.param_names[:-1])
+    assert fit.params["sd"] == 0.0 and fit.se["sd"] is None and fit.loglik == math.inf
 
 
 def test_interactions_and_transforms_in_formulas(mtcars):

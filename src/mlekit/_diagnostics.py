@@ -141,7 +141,11 @@ def _trade_off(basis: np.ndarray, layout, u: np.ndarray, loglik) -> str:
 
 
 def convergence_diagnostics(result: NewtonResult, n: int,
-                            unidentified: Unidentified | None = None) -> tuple[Diagnostic, ...]:
+                            unidentified: Unidentified | None = None,
+                            plain_hess: np.ndarray | None = None) -> tuple[Diagnostic, ...]:
+    """The optimizer's failures, a flat maximum, and strongly correlated estimates (judged on
+    ``plain_hess``, the Hessian in the parameters' own coordinates, where Newton worked in
+    others)."""
     out = []
     if result.status is Status.MAX_ITERATIONS:
         out.append(Diagnostic(
@@ -174,15 +178,23 @@ def convergence_diagnostics(result: NewtonResult, n: int,
                 "standard errors do not exist",
                 "try other start= values (mk.fit(..., starts=20) searches several); the model "
                 "may be unidentifiable (parameters that trade off) or need rescaling"))
-        elif lam[-1] / lam[0] > CONDITION_LIMIT:
+        elif (condition := _condition(result.hess if plain_hess is None else plain_hess)
+              ) > CONDITION_LIMIT:
             out.append(Diagnostic(
                 "ill_conditioned", "warning",
                 f"the observed information, scaled to unit diagonal, has condition number "
-                f"{lam[-1] / lam[0]:.3g}: some parameter combinations are barely determined by "
+                f"{condition:.3g}: some parameter combinations are barely determined by "
                 "the data (strongly correlated estimates)",
                 "standard errors are large and Wald intervals may be poor: use "
                 "conf_int(method='profile'), or reparametrize (e.g. centre covariates)"))
     return tuple(out)
+
+
+def _condition(hess: np.ndarray) -> float:
+    """The condition number of -H scaled to unit diagonal (inf where rounding left it not
+    positive definite: beyond float64's reach)."""
+    lam = scaled_eigh(hess)[0]
+    return float(lam[-1] / lam[0]) if lam[0] > 0 else np.inf
 
 
 #: a coordinate whose curvature per observation is below this is weakly held: the estimate

@@ -24,13 +24,16 @@ class NoEstimate(DataError):
     turns it into a fit that did not converge, carrying an ``error`` diagnostic with this
     ``code``, ``message`` and ``remedy`` (or a FitError under ``strict=True``). ``loglik`` is
     the supremum of the log-likelihood (infinite where it is unbounded); ``model`` the model
-    resolved from the data (a family whose dimension the data set), where it changed."""
+    resolved from the data (a family whose dimension the data set), where it changed.
+    ``limit`` gives parameters that converge while the others run off (a regression's
+    coefficients in an exact fit, as sd -> 0), and ``limit_se`` their standard errors there."""
 
     def __init__(self, message: str, remedy: str, code: str = "no_estimate",
-                 loglik: float = float("inf"), model=None):
+                 loglik: float = float("inf"), model=None, limit=None, limit_se=None):
         super().__init__(f"{message}. {remedy}")
         self.message, self.remedy, self.code, self.loglik = message, remedy, code, loglik
         self.model = model
+        self.limit, self.limit_se = dict(limit or {}), dict(limit_se or {})
 
 
 class BoundaryEstimate(DataError):

@@ -25,7 +25,7 @@ from ._inference.context import FitContext
 from ._inference.covariances import check_kind
 from ._inference.misspecification import misspecification_diagnostic
 from ._model import Model
-from ._optimize import Layout, Objective, Status, maximize
+from ._optimize import BASIS, Layout, Objective, Status, maximize
 from ._params import plain_value as _plain
 from ._params import readonly_array as _readonly
 from ._result import Fit, _se_of
@@ -202,7 +202,7 @@ def _search(model, x, run: _Run, search, maxiter):
         points = dispersed_starts(model, layout, held, x, u, starts, seed)
     else:
         here = objective.natural(u)[0]
-        points = np.stack([u] + [layout.pack({**here, **s}) for s in starts])
+        points = np.stack([u] + [layout.pack({**here, **s}, held) for s in starts])
     optima = explore(model, layout, held, x, points, maxiter, canonical=model.canonical,
                      stats=objective.stats)
     ll = run.result.loglik
@@ -240,8 +240,9 @@ def _no_estimate(model, x, fixed, err: NoEstimate) -> Fit:
     diagnostic = Diagnostic(err.code, "error", err.message, err.remedy)
     return Fit(
         model_name=model.name,
-        params={n: (_plain(fixed[n]) if n in fixed else None) for n in model.params},
-        se=dict.fromkeys(free),
+        params={n: _plain(fixed[n]) if n in fixed else (_plain(err.limit[n]) if n in err.limit
+                                                           else None) for n in model.params},
+        se={n: (_plain(err.limit_se[n]) if n in err.limit_se else None) for n in free},
         cov=None,
         param_names=free,
         loglik=float(err.loglik),
@@ -282,15 +283,23 @@ def _proven_stats(model, x) -> np.ndarray | None:
 def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None) -> _Run:
     held = {**fixed, **boundary}
     layout = Layout.of(model, held)
-    objective = Objective(model, layout, held, x, stats)
+    sample = x[:: max(1, x.shape[0] // START_SAMPLE)]
+    if stats is None and model.sufficient:
+        stats = model.suffstats(x)
     theta0 = None
-    if not start_values and objective.stats is not None:
-        theta0 = model.closed_form(objective.stats, held)
+    if not start_values and stats is not None:
+        theta0 = model.closed_form(stats, held)
     closed_form = theta0 is not None
     if theta0 is None:
-        sample = x[:: max(1, x.shape[0] // START_SAMPLE)]
         theta0 = {**model.start(sample), **start_values}
-    cold = layout.pack({n: theta0[n] for n in layout.names})
+    basis = model.basis(sample, held)
+    if basis is not None:  # centred at the start: it round-trips exactly
+        names, T = basis
+        origin = np.array([float(theta0[n]) for n in names])
+        layout = dataclasses.replace(layout, basis=tuple(names))
+        held = {**held, BASIS: np.column_stack([np.asarray(T, dtype=np.float64), origin])}
+    objective = Objective(model, layout, held, x, stats)
+    cold = layout.pack({n: theta0[n] for n in layout.names}, held)
     u0 = cold
     if objective.stats is None and not start_values and x.shape[0] >= 8 * START_SAMPLE:
         u0 = _warm_start(model, layout, held, x, cold, maxiter)
@@ -306,6 +315,25 @@ def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None) -> _
             "pass start={...} where every observation has positive density."
         )
     return _Run(layout, objective, result, boundary, closed_form, np.asarray(u0, dtype=float))
+
+
+class _PlainView:
+    """The objective in the parameters' own coordinates (u_plain = A u), for the diagnostics
+    that name parameters by coordinate; the identity view where the layout has no basis."""
+
+    def __init__(self, layout: Layout, objective: Objective):
+        self.objective = objective
+        self.a, self.c = layout.to_plain(objective.fixed)
+        self.a_inv = np.linalg.inv(self.a) if layout.basis else self.a
+
+    def u(self, u):
+        return self.a @ np.asarray(u, dtype=float) + self.c
+
+    def hess(self, hess):
+        return self.a_inv.T @ np.asarray(hess, dtype=float) @ self.a_inv
+
+    def loglik(self, u_plain) -> float:
+        return float(self.objective(self.a_inv @ (u_plain - self.c))[0])
 
 
 def _warm_start(model, layout, fixed, x, u0, maxiter) -> np.ndarray:
@@ -371,9 +399,13 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
     nonregular = tuple(n for n in names if n in model.nonregular(params) or n in on_boundary)
     converged = result.status is Status.CONVERGED
     unidentified = None
-    if converged:
+    plain = _PlainView(layout, objective)
+    if converged:  # decided where Newton worked (well conditioned), named in the parameters
         unidentified = identification(result.hess, layout, result.u,
                                       lambda u: float(objective(u)[0]))
+        if unidentified is not None and layout.basis:
+            unidentified = identification(plain.hess(result.hess), layout.plain(),
+                                          plain.u(result.u), plain.loglik) or unidentified
     pinned = tuple(label for label in on_boundary if label not in shapes)  # vector entries
     missing = pinned
     if unidentified is not None:
@@ -394,7 +426,9 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
         message = ("on the boundary of the parameter space: the maximum of the likelihood"
                    if on_boundary else
                    "order statistics of the data: the maximum of the likelihood in closed form")
-    diagnostics = convergence_diagnostics(result, objective.n, unidentified)
+    diagnostics = convergence_diagnostics(
+        result, objective.n, unidentified,
+        plain.hess(result.hess) if layout.basis and result.grad.size else None)
     why = model.diverging(objective.x, params) if converged else None
     if why is not None:
         converged, message = False, why
@@ -403,8 +437,8 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
             "the maximum likelihood estimate does not exist for these data: fix the parameter, "
             "or choose the limiting family (e.g. half-normal for the skew normal)"),)
     elif converged and unidentified is None and not run.closed_form:
-        off = running_off(lambda u: float(objective(u)[0]), run.start, result.u, result.hess,
-                          objective.n, layout)
+        off = running_off(plain.loglik, plain.u(run.start), plain.u(result.u),
+                          plain.hess(result.hess), objective.n, layout.plain())
         if off is not None:
             converged = False
             message = "the likelihood rises towards the edge of the parameter space"

@@ -178,6 +178,14 @@ class Model:
         None (the default: the failure stands as reported)."""
         return None
 
+    def basis(self, x: np.ndarray, fixed: Mapping[str, np.ndarray]):
+        """Coordinates for Newton: ``(names, T)`` where the free scalar real parameters
+        ``names`` (consecutive in ``params``) are best optimized as ``T @ v``, with the
+        Hessian in ``v`` well conditioned; or None (the default: their own coordinates).
+        Estimates, covariances and every inference are reported in the parameters' own
+        coordinates either way (the delta method through T is exact: the map is linear)."""
+        return None
+
     def no_maximum(self, x: np.ndarray, fixed: Mapping[str, np.ndarray]):
         """Asked where Newton found no clean maximum: the ``NoEstimate`` saying why no MLE
         exists for these data (a GLM: separation, found exactly), or None (the default: the

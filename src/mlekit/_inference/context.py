@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._model import Model
-from .._optimize import Layout, Objective
+from .._optimize import BASIS, Layout, Objective
 from .fisher import covariance
 
 
@@ -49,8 +49,10 @@ class FitContext:
 
     @property
     def held(self) -> dict[str, np.ndarray]:
-        """Everything not maximized by Newton: the fixed and the presolved parameters."""
-        return {**self.fixed, **self.presolved}
+        """Everything not maximized by Newton: the fixed and the presolved parameters (and
+        the layout's basis matrix, which the objective's coordinates need)."""
+        basis = {k: v for k, v in self.objective.fixed.items() if k == BASIS}
+        return {**self.fixed, **self.presolved, **basis}
 
     def hessian(self) -> np.ndarray:
         """The Hessian of the log-likelihood in ``u`` at ``u`` (no pass over the data when the

@@ -567,7 +567,7 @@ def _restricted_context(ctx, theta, held, values):
                           for n, c in zip(ctx.layout.names, ctx.layout.constraints, strict=True)),
                     ctx.layout.shapes)
     objective = Objective(ctx.model, layout, held, ctx.x, ctx.objective.stats)  # no new pass
-    presolved = {n: v for n, v in held.items() if n not in ctx.fixed}
+    presolved = {n: v for n, v in held.items() if n not in ctx.fixed and n in ctx.model.params}
     return dataclasses.replace(ctx, objective=objective, layout=layout, presolved=presolved,
                                u=layout.pack(theta), hess=None)
 

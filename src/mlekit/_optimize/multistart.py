@@ -141,11 +141,12 @@ def dispersed_starts(model: Model, layout: Layout, held: Mapping, x: np.ndarray,
     # subsamples are consecutive runs of a shuffled order, reshuffled when used up: with few
     # observations every one of them seeds some start
     order, used = rng.permutation(n), 0
+    to_plain = layout.to_plain(held)
     for i in range(1, number):
         m = min(n, int(n ** rng.uniform(0.0, 0.5)))  # floor: one observation is common
         if used + m > n:
             order, used = rng.permutation(n), 0
-        out[i] = _start_from(model, layout, x[np.sort(order[used:used + m])], u0)
+        out[i] = _start_from(model, layout, x[np.sort(order[used:used + m])], u0, to_plain)
         used += m
     real = np.concatenate([np.full(s, isinstance(c, RealLine))
                            for c, s in zip(layout.constraints, layout.sizes, strict=True)])
@@ -160,9 +161,12 @@ def dispersed_starts(model: Model, layout: Layout, held: Mapping, x: np.ndarray,
     return _repair(out, u0, _batch(model, layout, held, x, None, _padded(number)))
 
 
-def _start_from(model: Model, layout: Layout, sample: np.ndarray, u0: np.ndarray) -> np.ndarray:
-    """The model's start values on ``sample`` in u; the default where a value is unusable."""
-    u = u0.copy()
+def _start_from(model: Model, layout: Layout, sample: np.ndarray, u0: np.ndarray,
+                to_plain: np.ndarray) -> np.ndarray:
+    """The model's start values on ``sample`` in u; the default where a value is unusable.
+    Pieced together in the parameters' own coordinates (``to_plain``: see Layout.to_plain)."""
+    a, c = to_plain
+    u = a @ u0 + c
     try:  # a start rule may fail on a subsample of one or two points in any way: keep u0
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -171,13 +175,13 @@ def _start_from(model: Model, layout: Layout, sample: np.ndarray, u0: np.ndarray
                       if c.contains(np.asarray(theta[name], dtype=float)) else None
                       for name, c in zip(layout.names, layout.constraints, strict=True)]
     except Exception:  # noqa: BLE001
-        return u
+        return u0.copy()
     i = 0
     for piece, size in zip(pieces, layout.sizes, strict=True):
         if piece is not None and piece.size == size and np.all(np.isfinite(piece)):
             u[i:i + size] = piece
         i += size
-    return u
+    return np.linalg.solve(a, u - c) if layout.basis else u
 
 
 def _repair(starts: np.ndarray, u0: np.ndarray, derivs: bt.Derivs) -> np.ndarray:
@@ -225,7 +229,7 @@ def explore(model: Model, layout: Layout, held: Mapping, x: np.ndarray, starts_u
         rows = bt.natural_rows(layout, held_b, u)
         for b in np.flatnonzero(ok):
             theta = canonical(_params_of(model, layout, held, rows[b]))
-            u[b] = layout.pack({n: theta[n] for n in layout.names})
+            u[b] = layout.pack({n: theta[n] for n in layout.names}, held)
     # the Hessians where the members stopped (maximize_batch keeps them to itself): one pass
     with np.errstate(all="ignore"):
         ll, g, h = derivs(u, ok)

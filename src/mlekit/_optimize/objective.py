@@ -17,16 +17,39 @@ import numpy as np
 
 from .._data import Chunks, parallel_map, split
 from .._model import Model
-from .._params import Constraint, split_flat
+from .._params import Constraint, RealLine, split_flat
+
+#: the key under which a layout's basis matrix T travels in ``fixed``: a traced argument, so one
+#: compiled program serves every data set (a static T would compile once per fit)
+BASIS = "__basis__"
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Which parameters are free, and how they pack into one unconstrained vector ``u``."""
+    """Which parameters are free, and how they pack into one unconstrained vector ``u``.
+
+    ``basis`` names consecutive scalar parameters on the real line whose values are
+    ``origin + T @ v`` for their block ``v`` of ``u``, with ``fixed[BASIS] = [T | origin]`` (T
+    from the model's :meth:`Model.basis`, the origin at the start values, so that the start
+    round-trips exactly): coordinates in which the Hessian is well conditioned. A
+    regression's coefficients in the coordinates of its design's QR factor have Hessian
+    ~ -I / sd^2, where in their own the Hessian X'X squares the design's condition number and
+    loses digits (NIST Longley, Filip).
+    """
 
     names: tuple[str, ...]
     constraints: tuple[Constraint, ...]
     shapes: tuple[tuple[int, ...], ...]
+    basis: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.basis:
+            i = self.names.index(self.basis[0])
+            if (self.names[i:i + len(self.basis)] != self.basis
+                    or any(self.shapes[j] != () or not isinstance(self.constraints[j], RealLine)
+                           for j in range(i, i + len(self.basis)))):
+                raise ValueError(f"basis {self.basis} is not a run of scalar real parameters "
+                                 f"of {self.names}")
 
     @classmethod
     def of(cls, model: Model, fixed: Mapping[str, object]) -> Layout:
@@ -36,6 +59,10 @@ class Layout:
             tuple(p.constraint for _, p in free),
             tuple(p.shape for _, p in free),
         )
+
+    def _basis_block(self) -> slice:
+        start = sum(self.sizes[: self.names.index(self.basis[0])])
+        return slice(start, start + len(self.basis))
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -47,7 +74,12 @@ class Layout:
 
     def unpack(self, u, fixed: Mapping[str, jax.Array]) -> dict:
         """u -> {name: natural value} including fixed parameters (traceable)."""
-        out, i = dict(fixed), 0
+        out, i = {k: v for k, v in fixed.items() if k != BASIS}, 0
+        if self.basis:
+            block = self._basis_block()
+            basis = fixed[BASIS]
+            u = jnp.concatenate([u[: block.start], basis[:, -1] + basis[:, :-1] @ u[block],
+                                 u[block.stop:]])
         for name, c, shape, size in zip(self.names, self.constraints, self.shapes, self.sizes,
                                         strict=True):
             piece = u[i:i + size]
@@ -55,11 +87,31 @@ class Layout:
             i += size
         return out
 
-    def pack(self, theta: Mapping[str, np.ndarray]) -> np.ndarray:
-        """{name: natural value} -> u (numpy)."""
+    def pack(self, theta: Mapping[str, np.ndarray],
+             fixed: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """{name: natural value} -> u (numpy); ``fixed`` carries the basis, if any."""
         parts = [np.atleast_1d(c.inverse(np.asarray(theta[n], dtype=float)))
                  for n, c in zip(self.names, self.constraints, strict=True)]
-        return np.concatenate(parts) if parts else np.zeros(0)
+        u = np.concatenate(parts) if parts else np.zeros(0)
+        if self.basis:
+            block = self._basis_block()
+            basis = np.asarray(fixed[BASIS], dtype=float)
+            u[block] = np.linalg.solve(basis[:, :-1], u[block] - basis[:, -1])
+        return u
+
+    def plain(self) -> Layout:
+        """The same parameters in their own coordinates (no basis)."""
+        return Layout(self.names, self.constraints, self.shapes)
+
+    def to_plain(self, fixed: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(A, c) with u_plain = A u + c, the coordinates of the layout without its basis
+        (the identity and 0 without a basis)."""
+        a, c = np.eye(self.k), np.zeros(self.k)
+        if self.basis:
+            block = self._basis_block()
+            basis = np.asarray(fixed[BASIS], dtype=float)
+            a[block, block], c[block] = basis[:, :-1], basis[:, -1]
+        return a, c
 
     def natural_flat(self, u, fixed):
         """The free parameters in natural units as one flat vector (traceable)."""
@@ -126,7 +178,8 @@ class Objective:
     def holding(self, fixed: Mapping[str, np.ndarray]) -> Objective:
         """The same log-likelihood with other held values: the data, their statistics and
         their device chunks are shared (a profile evaluates many held values)."""
-        out = Objective(self.model, self.layout, fixed, self.x, self.stats)
+        basis = {k: v for k, v in self.fixed.items() if k == BASIS}
+        out = Objective(self.model, self.layout, {**basis, **fixed}, self.x, self.stats)
         if self.stats is None:  # the chunks are read: build them once, for every holder
             out._chunks = self.chunks
         return out

@@ -310,12 +310,32 @@ class GLM(Model):
                             f"{self.min_n} observations with positive weight.")
         return self, x
 
+    def basis(self, x, fixed):
+        """Newton works on the coefficients in the coordinates of the (weighted) design's QR
+        factor, beta = T v with X T orthonormal: there the Gaussian Hessian is -I/sd^2 and
+        the others' X'WX is conditioned by the weights alone, where in beta it squares the
+        design's condition number (NIST Filip: 1e19). None for a rank-deficient design."""
+        from .lstsq import qr_coordinates
+
+        free = [j for j, c in enumerate(self.columns) if c not in fixed]
+        if not free:
+            return None
+        w = x[:, 3]
+        X = x[w > 0][:, [4 + j for j in free]] * np.sqrt(w[w > 0])[:, None]
+        T = qr_coordinates(X)
+        return None if T is None else (tuple(self.columns[j] for j in free), T)
+
     def no_maximum(self, x, fixed):
-        """Binary responses: the NoEstimate to report where a direction of the coefficients
-        moves every fitted probability towards its observed 0 or 1 (separation: no MLE),
-        found exactly by linear programming; None where the data overlap. The engine asks only
-        where Newton found no clean maximum (a converged, well-conditioned fit proves there is
-        no separation, and the check costs more than the fit on large data)."""
+        """Where Newton found no clean maximum (the engine asks only then: a converged,
+        well-conditioned fit proves there is none of these, and the checks cost more than the
+        fit on large data), the NoEstimate saying why no MLE exists, or None:
+
+        - binary responses: a direction of the coefficients moves every fitted probability
+          towards its observed 0 or 1 (separation), found exactly by linear programming;
+        - the Gaussian with the identity link: the data lie exactly on the fitted surface
+          (residual sum of squares 0), so the likelihood grows without bound as sd -> 0."""
+        if self.family == "gaussian" and self.link == "identity":
+            return self._exact_fit(x, fixed)
         if self.family != "binomial" or any(c in fixed for c in self.columns):
             return None
         from .separation import detect_separation, separation_diagnostic
@@ -336,6 +356,32 @@ class GLM(Model):
             loglik = inner.loglik if inner.converged else loglik
         return NoEstimate(d.message, d.remedy, code="separation", loglik=loglik)
 
+    def _exact_fit(self, x, fixed):
+        from .lstsq import least_squares
+
+        if any(c in fixed for c in self.columns) or "sd" in fixed:
+            return None
+        y, offset, w, X = x[:, 0], x[:, 2], x[:, 3], x[:, 4:]
+        root = np.sqrt(w)
+        z = (y - offset) * root
+        solved = least_squares(X * root[:, None], z)
+        if solved is None:
+            return None
+        beta, residuals = solved
+        # within the rounding of the data themselves: no residual the float64 values can show
+        if np.linalg.norm(residuals) > 4 * np.finfo(float).eps * np.linalg.norm(z):
+            return None
+        return NoEstimate(
+            "the data lie exactly on the fitted surface (the residual sum of squares is 0), so "
+            "the likelihood grows without bound as sd -> 0: sd has no maximum likelihood "
+            "estimate; the coefficients are the exact least-squares solution, with standard "
+            "errors 0 in the limit",
+            "nothing to estimate: the model interpolates the data; if y should have noise, "
+            "check that the response is not a function of the covariates (a copied column)",
+            code="exact_fit",
+            limit={**{c: b for c, b in zip(self.columns, beta, strict=True)}, "sd": 0.0},
+            limit_se=dict.fromkeys(self.columns, 0.0))
+
     def start(self, x):
         """Least squares of the linearized response g(y~) on X (weighted), where y~ is y
         pulled inside the link's range; the scale from the residuals."""
@@ -352,7 +398,13 @@ class GLM(Model):
             z = _link_of(self.link, mu) - offset
         root = np.sqrt(w)
         z = np.where(np.isfinite(z), z, 0.0)
-        beta = np.linalg.lstsq(X * root[:, None], z * root, rcond=None)[0]
+        solved = None
+        if self.family == "gaussian" and self.link == "identity":  # the MLE, to the last digit
+            from .lstsq import least_squares
+
+            solved = least_squares(X * root[:, None], z * root)
+        beta = (solved[0] if solved is not None
+                else np.linalg.lstsq(X * root[:, None], z * root, rcond=None)[0])
         out = {c: np.asarray(b) for c, b in zip(self.columns, beta, strict=True)}
         if self.extra is not None:
             with np.errstate(all="ignore"):
