@@ -23,10 +23,13 @@ mlekit >= 1.2.
 
 Also measured directly: XᵀWX for the (n, p + 1) design in numpy (BLAS) against jax.numpy
 (XLA, jitted, steady), over the whole array and over the engine's chunks of 65,536 rows, and a
-closed-form logistic pass (value, gradient, XᵀWX) in XLA over those chunks: what the engine's
-autodiff pass could cost. Then where mlekit's time goes: three fits with the engine's stages
-wrapped in timers (design, checks, the separation check, start values, the derivative passes
-on the warm start's subsample and on all n, inference), shown for the fit of median total; the
+closed-form logistic pass (value, gradient, XᵀWX) in XLA over those chunks. The engine's own
+pass (``mlekit._optimize.linear``) takes per-observation derivatives in η from autodiff and
+forms Xᵀd and XᵀWX by BLAS (a symmetric rank-k update per chunk, on both cores), which these
+measurements chose. Then where mlekit's time goes: three fits with the engine's stages
+wrapped in timers (design, checks, the separation check, start values, the design in Newton's
+coordinates, the derivative passes on the warm start's subsample and on all n, inference),
+shown for the fit of median total; the
 separation check (``detect_separation``) and one derivative pass also timed alone, and the
 deferred diagnostics.
 The VM may be shared: the load average is printed at the start and the end.
@@ -248,10 +251,10 @@ def breakdown(X, y, fits: int = 3) -> dict:
 
     import mlekit as mk
     from mlekit._optimize import Layout, Objective
+    from mlekit._optimize.linear import LinearPredictor
     from mlekit._regression.separation import detect_separation
 
     api = importlib.import_module("mlekit._regression.api")
-    design_mod = importlib.import_module("mlekit._regression.design")
     glm_mod = importlib.import_module("mlekit._regression.glm")
     fit_mod = importlib.import_module("mlekit._fit")
     n = X.shape[0]
@@ -259,9 +262,13 @@ def breakdown(X, y, fits: int = 3) -> dict:
     def by_size(args):
         return "pass, all n" if args[0].n == n else "pass, subsample"
 
+    def design_by_size(args):  # called inside a pass (the first of each objective)
+        size = "all n" if args[3].shape[0] == n else "subsample"
+        return f"design in Newton's (QR) coordinates, Z = X T, {size}"
+
     patches = [
-        (api, "from_arrays", "design: validate X, y", None),
-        (design_mod.Design, "rows", "design: rows [y, trials, offset, w, X] copy", None),
+        (api, "from_arrays", "design: validate X, y; rows [y, trials, offset, w, X]", None),
+        (LinearPredictor, "of", None, design_by_size),
         (fit_mod, "observe", "data checks (finite, shape)", None),
         (glm_mod.GLM, "prepare", "response checks (0/1)", None),
         (glm_mod.GLM, "check_existence", "separation check", None),
@@ -278,6 +285,10 @@ def breakdown(X, y, fits: int = 3) -> dict:
             total = time.perf_counter() - t0
         finally:
             undo()
+        for size in ("all n", "subsample"):  # the passes' time without the set-up inside
+            inner = times.get(f"design in Newton's (QR) coordinates, Z = X T, {size}", [])
+            if inner and f"pass, {size}" in times:
+                times[f"pass, {size}"][0] -= sum(inner)
         runs.append((total, {k: (sum(v), len(v)) for k, v in times.items()}))
     total, parts = sorted(runs, key=lambda r: r[0])[len(runs) // 2]  # the median fit, whole
     out = {"total_s": total, "parts": parts, "iterations": fit.iterations, "fits": fits}
@@ -288,6 +299,7 @@ def breakdown(X, y, fits: int = 3) -> dict:
         lambda: detect_separation(rows[:, 4:], rows[:, 0], model.columns, trials=rows[:, 1],
                                   weights=rows[:, 3]), 3, 30.0)
     out["separation_found"] = found is not None
+    model, rows = model.prepare(rows)  # as the fit sees it (binary responses)
     objective = Objective(model, Layout.of(model, {}), {}, rows)
     u = np.array([fit.params[c] for c in model.columns])
     objective(u)

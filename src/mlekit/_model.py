@@ -102,6 +102,11 @@ class Model:
     nonsmooth: tuple[str, ...] = ()
     #: regression coefficients: the summary shows their Wald test of 0 (z and p-value)
     coefficients: tuple[str, ...] = ()
+    #: where the ``coefficients`` enter the log-likelihood only through a linear predictor
+    #: eta_i = x[i, design_columns] @ beta (a GLM): the columns of x holding the design, and
+    #: :meth:`logpdf_eta` gives the log-density from eta. The engine then forms the
+    #: coefficients' derivatives X'd and X'DX by BLAS from per-observation derivatives in eta.
+    design_columns: slice | None = None
 
     @property
     def params(self) -> Mapping[str, Param]:
@@ -111,7 +116,15 @@ class Model:
         """Log-density of each observation (JAX-traceable): array like ``x``."""
         raise NotImplementedError
 
+    def logpdf_eta(self, x, eta, params):
+        """With ``design_columns``: the log-density of each observation given its linear
+        predictor ``eta`` and the other parameters (JAX-traceable; it reads only the columns
+        outside the design, and is given x without them); ``logpdf`` is this at
+        ``eta = x[:, design_columns] @ beta``."""
+        raise NotImplementedError
+
     # -- data --------------------------------------------------------------------------------
+
     def prepare(self, x: np.ndarray, span: tuple[float, float] | None = None
                 ) -> tuple[Model, np.ndarray]:
         """Check data against the support; return the model to fit (families whose shape

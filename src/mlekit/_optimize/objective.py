@@ -174,15 +174,27 @@ class Objective:
             stats = model.suffstats(x)
         self.stats = stats
         self._chunks = None
+        self._linear = False  # not yet looked at (None: the model has no linear predictor)
 
     def holding(self, fixed: Mapping[str, np.ndarray]) -> Objective:
         """The same log-likelihood with other held values: the data, their statistics and
         their device chunks are shared (a profile evaluates many held values)."""
         basis = {k: v for k, v in self.fixed.items() if k == BASIS}
         out = Objective(self.model, self.layout, {**basis, **fixed}, self.x, self.stats)
-        if self.stats is None:  # the chunks are read: build them once, for every holder
-            out._chunks = self.chunks
+        if self.stats is None:  # the data are read: prepare them once, for every holder
+            out._linear = self.linear  # (its design depends on the basis only, held alike)
+            out._chunks = self.chunks if out._linear is None else self._chunks
         return out
+
+    @property
+    def linear(self):
+        """The linear-predictor path (:mod:`.linear`) where the model has one, else None."""
+        if self._linear is False:
+            from .linear import LinearPredictor
+
+            self._linear = (None if self.stats is not None
+                            else LinearPredictor.of(self.model, self.layout, self.fixed, self.x))
+        return self._linear
 
     @property
     def chunks(self) -> Chunks:
@@ -206,6 +218,8 @@ class Objective:
     def direct(self, u: np.ndarray):
         """Derivatives summed over the data itself, bypassing sufficient statistics."""
         u = np.asarray(u, dtype=np.float64)
+        if self.linear is not None:
+            return self.linear(u, self.fixed)
 
         def summed(parts):
             outs = [chunk_derivs(u, self.fixed, x, w, self.model, self.layout) for x, w in parts]

@@ -4,7 +4,7 @@ arrays, with the response, binomial trials, an offset and frequency weights, val
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,8 @@ class Design:
     response: str = "y"
     #: the formula's offset(...) expressions, re-evaluated on new data
     offset_terms: tuple[str, ...] = ()
+    #: :meth:`rows`, where they were built first (``y`` and ``X`` are views of them)
+    built: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def matrix(self, newdata, offset=None) -> tuple[np.ndarray, np.ndarray]:
         """(X, offset) of new data: a table through the formula, or an array of the
@@ -68,12 +70,15 @@ class Design:
     def rows(self) -> np.ndarray:
         """The data as the model reads them: one row per observation,
         [y, trials, offset, weight, x_1..x_p]."""
-        n = self.n
-        ones, zeros = np.ones(n), np.zeros(n)
-        parts = [self.y, ones if self.trials is None else self.trials,
-                 zeros if self.offset is None else self.offset,
-                 ones if self.weights is None else self.weights]
-        return np.column_stack([*parts, self.X]).astype(float)
+        if self.built is not None:
+            return self.built
+        out = np.empty((self.n, 4 + self.X.shape[1]))  # filled in place: one copy of X
+        out[:, 0] = self.y
+        out[:, 1] = 1.0 if self.trials is None else self.trials
+        out[:, 2] = 0.0 if self.offset is None else self.offset
+        out[:, 3] = 1.0 if self.weights is None else self.weights
+        out[:, 4:] = self.X
+        return out
 
 
 def _table(data):
@@ -167,9 +172,6 @@ def from_arrays(X, y, intercept: bool = True, names=None, trials=None, offset=No
     names = list(names) if names is not None else [f"x{j + 1}" for j in range(X.shape[1])]
     if len(names) != X.shape[1]:
         raise ModelError(f"names has {len(names)} entries for {X.shape[1]} columns of X.")
-    if intercept:
-        X = np.column_stack([np.ones(X.shape[0]), X])
-        names = ["Intercept", *names]
     y = np.asarray(y, dtype=float)
     if y.shape != (X.shape[0],):
         raise DataError(f"y has shape {y.shape}; it needs one value per row of X "
@@ -183,8 +185,21 @@ def from_arrays(X, y, intercept: bool = True, names=None, trials=None, offset=No
             raise DataError(f"{name} has shape {arr.shape}; it needs one value per row of X.")
         return arr
 
-    return _checked(Design(y, X, tuple(names), vector(trials, "trials"),
-                           vector(offset, "offset"), vector(weights, "weights")))
+    trials, offset, weights = (vector(trials, "trials"), vector(offset, "offset"),
+                               vector(weights, "weights"))
+    # the rows the model reads, built at once: X is copied once (it is the bulk of the data)
+    first = 4 + bool(intercept)
+    rows = np.empty((y.shape[0], first + X.shape[1]))
+    rows[:, 0] = y
+    rows[:, 1] = 1.0 if trials is None else trials
+    rows[:, 2] = 0.0 if offset is None else offset
+    rows[:, 3] = 1.0 if weights is None else weights
+    if intercept:
+        rows[:, 4] = 1.0
+        names = ["Intercept", *names]
+    rows[:, first:] = X
+    return _checked(Design(rows[:, 0], rows[:, 4:], tuple(names), trials, offset, weights,
+                           built=rows))
 
 
 def _checked(design: Design) -> Design:
