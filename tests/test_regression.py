@@ -354,7 +354,8 @@ def _nist_design(name, powers):
     ("NoInt2", 1, False, 9), ("Longley", None, True, 9), ("Wampler3", 5, True, 9),
     ("Wampler4", 5, True, 9), ("Wampler5", 5, True, 9),
     # a degree-10 polynomial: its powers of x, rounded to float64, already differ from the
-    # certificate's exact ones in the 8th digit of the solution
+    # certificate's exact ones in the 8th digit of the solution. (R 4.2.2's
+    # lm(y ~ x + I(x^2) + ... + I(x^10)) gives NA for I(x^10): its QR tolerance drops it.)
     ("Filip", 10, True, 7)])
 def test_nist_linear_problems_to_certified_digits(name, powers, intercept, digits):
     # NIST's SDs use RSS / (n - p); the MLE's use RSS / n
