@@ -250,6 +250,13 @@ def test_mtcars_lm_and_gamma_match_r(mtcars):
                                rtol=1e-8)
     assert fit.params["sd"] == pytest.approx(ref["sigma MLE = sqrt(RSS/n)"][0], rel=1e-10)
     assert fit.loglik == pytest.approx(ref["logLik"][0], rel=1e-10)
+    # the summary's t values and p-values are R's (sd^2 = RSS/(n-p), Student's t on n-p df)
+    table = {line.split()[0]: line.split() for line in str(fit).splitlines()
+             if line.split() and line.split()[0] in fit.param_names}
+    assert "t value" in str(fit) and "Student's t on 29 df" in str(fit)
+    for name, t, p in zip(fit.param_names[:3], ref["t value"], ref["Pr(>|t|)"], strict=True):
+        assert float(table[name][3]) == pytest.approx(t, abs=1e-3)
+        assert float(table[name][4]) == pytest.approx(p, rel=1e-2)
     gamma = mk.glm("mpg ~ wt + hp", mtcars, family="gamma", link="log")
     exact = _r('6. mtcars: Gamma(link = "log")')
     np.testing.assert_allclose(_values(gamma)[:3], exact["estimate"], rtol=1e-7)

@@ -222,6 +222,12 @@ class Model:
         dispersion): {name: number or None}. Default: none."""
         return {}
 
+    def t_test_df(self, fit) -> float | None:
+        """Degrees of freedom where the coefficients' test of 0 is a t test, R's way for a
+        linear model (exact under normal errors): t = estimate / (its SE with sd^2 = RSS / df),
+        on df. None (the default): the Wald z test."""
+        return None
+
     def predict(self, fit, newdata=None, scale: str = "response", se: bool = False,
                 offset=None):
         """Predictions of a regression model (see :meth:`Fit.predict`); others have none."""

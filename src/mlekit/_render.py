@@ -41,16 +41,23 @@ def rows(fit, level: float = 0.95, ci: str = "wald", crlb: bool = False,
             bound = dict(zip(fit._flat_labels(), sd, strict=True))
         except ModelError as err:
             notes.append(f"Cramer-Rao bound: {err}")
-    # regression coefficients get their Wald test of 0, as R's summary shows it
-    tested = set(fit._context.model.coefficients) if fit._context is not None else set()
+    # regression coefficients get their test of 0, as R's summary shows it: Wald's z, or a
+    # linear model's t (sd from RSS / (N - p), Student's t on N - p df)
+    model = fit._context.model if fit._context is not None else None
+    tested = set(model.coefficients) if model is not None else set()
+    df = model.t_test_df(fit) if tested else None
+    if df is not None:
+        notes.append(f"t values as R's lm: standard errors with sd^2 = RSS / {df:g} (not the "
+                     f"MLE's RSS / N), Student's t on {df:g} df")
     head = ("parameter", "estimate", "std.error", *(("CRLB sd",) if crlb else ()),
-            *(("z value", "Pr(>|z|)") if tested else ()),
+            *((("z value", "Pr(>|z|)") if df is None else ("t value", "Pr(>|t|)"))
+              if tested else ()),
             f"{level:.0%} interval ({label.replace('wald', 'Wald')})")
     out = []
     fixed, ses = fit._fixed_labels(), fit._flat_se()
     for name, value in fit._flat_params().items():
         extra = ("",) if crlb else ()
-        test = _z_test(value, ses.get(name)) if name in tested else ("", "")
+        test = _test(value, ses.get(name), df, len(tested)) if name in tested else ("", "")
         test = test if tested else ()
         if value is None:
             out.append((name, "none", "n/a", *(("n/a",) if crlb else ()), *test, "n/a"))
@@ -73,12 +80,20 @@ def rows(fit, level: float = 0.95, ci: str = "wald", crlb: bool = False,
     return out, head, notes
 
 
-def _z_test(value, se) -> tuple[str, str]:
-    """(z, two-sided normal p-value) of the Wald test that a coefficient is 0."""
+def _test(value, se, df, p) -> tuple[str, str]:
+    """(statistic, two-sided p-value) of the test that a coefficient is 0: Wald's z, or with
+    ``df`` a linear model's t (the MLE's standard error, from sd^2 = RSS / N with
+    N = df + p, rescaled to sd^2 = RSS / df)."""
     if value is None or se is None or not se > 0:
         return ("", "")
-    z = value / se
-    p = math.erfc(abs(z) / math.sqrt(2.0))
+    if df is None:
+        z = value / se
+        p = math.erfc(abs(z) / math.sqrt(2.0))
+    else:
+        from scipy.special import stdtr
+
+        z = value / (se * math.sqrt((df + p) / df))
+        p = 2.0 * float(stdtr(df, -abs(z)))
     return (f"{z:.3f}", "< 1e-300" if p < 1e-300 else f"{p:.3g}")
 
 

@@ -193,6 +193,17 @@ class GLM(Model):
         return {"deviance": deviance, "df_residual": n - len(self.columns),
                 "null_deviance": null, "df_null": n - 1.0, "dispersion": dispersion}
 
+    def t_test_df(self, fit):
+        """A linear model's (Gaussian, identity link, sd estimated) t test as R's ``lm``
+        prints it: on N - p degrees of freedom, N the number of observations (the sum of the
+        frequency weights); for the model-based standard errors only (the others are
+        large-sample quantities, tested by z)."""
+        if (self.family != "gaussian" or self.link != "identity" or "sd" in fit.fixed
+                or fit.cov_kind not in ("observed", "expected") or fit._context is None):
+            return None
+        df = float(np.sum(np.asarray(fit._context.x)[:, 3])) - len(self.columns)
+        return df if df > 0 else None
+
     def _extra_fixed(self, fit) -> dict:
         return {} if self.extra is None else {self.extra: fit.params[self.extra]}
 
