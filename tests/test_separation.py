@@ -314,7 +314,7 @@ def test_the_diagnostic_of_complete_separation():
     assert "x - 3.5 > 0" in d.message and "all 6 observations" in d.message
     assert "the coefficient of x → +infinity" in d.message
     assert "no maximum likelihood estimate exists" in d.message
-    assert "Firth" in d.remedy and "drop or merge" in d.remedy
+    assert "penalty=mk.L2" in d.remedy and "drop or merge" in d.remedy
 
 
 def test_the_diagnostic_of_quasi_complete_separation_names_the_boundary():

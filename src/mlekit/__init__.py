@@ -9,6 +9,7 @@ from ._jax_setup import configure as _configure
 
 _configure()
 
+from . import priors  # noqa: E402
 from ._data import as_observations  # noqa: E402
 from ._diagnostics import Diagnostic  # noqa: E402
 from ._errors import DataError, FitError, MlekitError, ModelError  # noqa: E402
@@ -32,6 +33,7 @@ from ._params import (  # noqa: E402
     Simplex,
     UnitInterval,
 )
+from ._penalties import L1, L2, ElasticNet, Penalty  # noqa: E402
 from ._regression import glm, lm, nls  # noqa: E402
 from ._result import Fit  # noqa: E402
 
@@ -42,6 +44,6 @@ __all__ = [
     "TestResult", "Comparison", "BootstrapResult", "Diagnostic", "Model", "Support", "Family",
     "FamilyInfo",
     "family", "families", "FAMILIES", *_CLASSES, "Real", "Positive", "UnitInterval", "Interval",
-    "GreaterThanBound", "Simplex", "CovMatrix",
+    "GreaterThanBound", "Simplex", "CovMatrix", "priors", "L1", "L2", "ElasticNet", "Penalty",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

@@ -55,13 +55,13 @@ def identification(hess: np.ndarray, layout, u: np.ndarray, loglik=None) -> Unid
     if not null.any() or not semidefinite(lam):
         return None  # definite, or indefinite (a saddle: not a maximum at all)
     basis = vec[:, null] / d[:, None]  # back from the scaled coordinates to u
-    owners = _coordinate_labels(layout)
+    owners = coordinate_labels(layout)
     moved = np.sum(vec[:, null] ** 2, axis=1) > 1e-12
     labels = tuple(dict.fromkeys(label for i in np.flatnonzero(moved) for label in owners[i]))
     return Unidentified(labels, _trade_off(basis, layout, np.asarray(u, dtype=float), loglik))
 
 
-def _coordinate_labels(layout) -> list[tuple[str, ...]]:
+def coordinate_labels(layout) -> list[tuple[str, ...]]:
     """For each coordinate of u, the labels of the natural entries it moves: itself for an
     elementwise map (log, logit), every entry of its parameter otherwise (a simplex)."""
     out = []
@@ -113,7 +113,7 @@ def _constraint_of(layout, i: int):
 
 def _trade_off(basis: np.ndarray, layout, u: np.ndarray, loglik) -> str:
     """Plain words for the flat directions ``basis`` (columns, in u) at ``u``."""
-    owners, scales = _coordinate_labels(layout), _coordinate_scales(layout)
+    owners, scales = coordinate_labels(layout), _coordinate_scales(layout)
     parts = []
     for j in range(basis.shape[1]):
         v = basis[:, j] / np.max(np.abs(basis[:, j]))
@@ -219,7 +219,7 @@ def running_off(loglik, start: np.ndarray, u: np.ndarray, hess: np.ndarray, n: i
         if not value > previous:
             return None
         previous = value
-    owners = _coordinate_labels(layout)
+    owners = coordinate_labels(layout)
     names = ", ".join(dict.fromkeys(label for i in np.flatnonzero(step) for label in owners[i]))
     return Diagnostic(
         "estimate_at_infinity", "error",
@@ -271,7 +271,8 @@ def boundary_diagnostic(found, model) -> Diagnostic:
         f"the usual asymptotics fail there, so {labels} has no standard error and no Wald "
         "interval",
         f"for an interval on {labels} use fit.conf_int(method='profile') (a likelihood-ratio "
-        "interval with its end at the boundary)")
+        "interval with its end at the boundary); or fit with a prior that pulls it inside "
+        "(prior={...: mk.priors.Beta(2, 2)} for a probability): a MAP estimate")
 
 
 def nonregular_diagnostic(model, names: tuple[str, ...], params) -> Diagnostic:

@@ -14,6 +14,7 @@ from ._diagnostics import (
     Diagnostic,
     boundary_diagnostic,
     convergence_diagnostics,
+    coordinate_labels,
     identification,
     nonregular_diagnostic,
     running_off,
@@ -26,8 +27,10 @@ from ._inference.covariances import check_kind
 from ._inference.misspecification import misspecification_diagnostic
 from ._model import Model
 from ._optimize import BASIS, Layout, Objective, Status, maximize
+from ._optimize.prior import LogPrior
 from ._params import plain_value as _plain
 from ._params import readonly_array as _readonly
+from ._priors_check import check_priors
 from ._result import Fit, _se_of
 
 #: start values are computed from a strided subsample of at most this many observations
@@ -46,6 +49,8 @@ def fit(
     starts: int | Sequence[Mapping[str, float]] | None = None,
     seed: int = 0,
     strict: bool = False,
+    prior: Mapping[str, object] | None = None,
+    penalty=None,
 ) -> Fit:
     r"""Fit ``model`` to ``data`` by maximum likelihood.
 
@@ -82,6 +87,14 @@ def fit(
     strict : bool
         Raise :class:`FitError` where there is no valid estimate (an ``error`` diagnostic, or
         no convergence) instead of returning the fit that says so.
+    prior : dict, optional
+        ``{parameter: mk.priors.Normal(0, 1), ...}``: a maximum a posteriori (MAP) fit, the mode
+        of likelihood x prior, with the Laplace approximation (inverse negative Hessian of the
+        log-posterior) as its covariance. The key ``"coefficients"`` puts the prior on every
+        coefficient of a regression but the intercept. ``mk.priors.Flat()`` gives the MLE.
+    penalty : mk.L2, mk.L1 or mk.ElasticNet, optional
+        A penalty on a regression's coefficients (shorthand for Normal / Laplace priors,
+        without their constants); L1 terms are solved by proximal Newton, with exact zeros.
 
     Returns
     -------
@@ -106,6 +119,14 @@ def fit(
     x, lo, hi = observe(data, "data", ndim=1 + model.event_ndim,
                         measure=not model.stats_prove_support)
     on_boundary, found = {}, ()
+    # with a prior, data without an interior MLE (a boundary, no estimate) may still have a
+    # posterior mode: the likelihood's verdict becomes a note, and the posterior is maximized
+    covered = _prior_names(model, prior, penalty)
+    without_prior = []
+
+    def prior_covers(err) -> bool:  # a boundary the priors do not reach stays a boundary
+        return bool(covered) and (isinstance(err, NoEstimate) or set(err.held) <= covered)
+
     try:
         stats = _proven_stats(model, x) if lo is None else None
         if stats is not None:
@@ -115,25 +136,51 @@ def fit(
                 lo, hi = check_range(x, "data")
             try:
                 model, x = model.prepare(x, (lo, hi))
-            except BoundaryEstimate as err:
-                model = err.model or model
-                on_boundary, found = err.held, (err,)
+            except (BoundaryEstimate, NoEstimate) as err:
+                if prior_covers(err):
+                    without_prior.append(err)
+                elif isinstance(err, NoEstimate):
+                    raise
+                else:
+                    model = err.model or model
+                    on_boundary, found = err.held, (err,)
         fixed_values = _check_values(model, fixed, "fixed")
         start_values = _check_values(model, start, "start")
         if all(name in fixed_values for name in model.params):
             raise ModelError("every parameter is fixed; leave at least one free to estimate.")
+        priors, shown = check_priors(model, x, prior, penalty, fixed_values)
         try:
             model.check_existence(x, fixed_values, stats)
-        except BoundaryEstimate as err:
-            on_boundary, found = err.held, (err,)
+        except (BoundaryEstimate, NoEstimate) as err:
+            if prior_covers(err):
+                without_prior.append(err)
+            elif isinstance(err, NoEstimate):
+                raise
+            else:
+                on_boundary, found = err.held, (err,)
         on_boundary = {n: np.asarray(v, dtype=float) for n, v in on_boundary.items()
                        if n not in fixed_values}
+        if without_prior and not start:  # the data's own start rule sits at the boundary
+            start_values = _prior_starts(priors, without_prior, model)
         search = _check_starts(model, starts, seed)
+        if search is not None and priors:
+            raise ModelError("starts= searches for maxima of the likelihood; with a prior or "
+                             "penalty it is not available yet: pass start={...} instead.")
         out = _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxiter,
-                           stats, search)
-        if _no_clean_maximum(out):  # the model may know why (a GLM: separated data)
+                           stats, search, priors)
+        if shown:
+            out = dataclasses.replace(out, prior=shown)
+        if _no_clean_maximum(out) or (priors and out.converged):
+            # the model may know why there is no maximum (a GLM: separated data); with a prior
+            # the data may have none without it, which the fit should say
             why = model.no_maximum(x, fixed_values)
-            out = out if why is None else _no_estimate(model, x, fixed_values, why)
+            if why is not None and priors:
+                without_prior.append(why)
+            elif why is not None:
+                out = _no_estimate(model, x, fixed_values, why)
+        if without_prior:
+            out = dataclasses.replace(out, _found=out._found + tuple(
+                _without_prior(err) for err in without_prior))
     except NoEstimate as err:
         model = err.model or model
         out = _no_estimate(model, x, _check_values(model, fixed, "fixed"), err)
@@ -142,8 +189,38 @@ def fit(
     return out if cov == "observed" or not out.converged else out.cov_as(cov, groups=groups)
 
 
+def _prior_names(model, prior, penalty) -> set[str]:
+    """The parameters ``prior=`` / ``penalty=`` name (before they are checked)."""
+    names = set(prior) if isinstance(prior, Mapping) else set()
+    if "coefficients" in names or penalty is not None:
+        names |= set(model.coefficients) | set(getattr(penalty, "params", None) or ())
+    return names
+
+
+def _prior_starts(priors, errors, model) -> dict[str, np.ndarray]:
+    """Start values from the priors' centres, for the parameters the data alone put at the
+    boundary (all of them where the data admit no estimate at all)."""
+    names = set()
+    for err in errors:
+        names |= set(priors) if isinstance(err, NoEstimate) else set(err.held)
+    return {n: np.broadcast_to(np.asarray(priors[n].centre, dtype=float),
+                               model.params[n].shape).copy()
+            for n in names if n in priors and priors[n].centre is not None}
+
+
+def _without_prior(err) -> Diagnostic:
+    """The note a MAP fit carries where the likelihood alone has no interior maximum."""
+    why = err.message if isinstance(err, NoEstimate) else str(err)
+    return Diagnostic(
+        "without_prior", "note",
+        f"without the prior there would be no interior maximum likelihood estimate ({why}); "
+        "the estimate exists because of the prior and leans on it",
+        "report it as a MAP estimate under the stated prior, and check how it moves with the "
+        "prior's scale")
+
+
 def _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxiter, stats,
-                 search=None):
+                 search=None, priors=None):
     """Maximize over data that passed the checks: order statistics and boundary estimates
     first, then Newton on the rest (from several starts with ``search``); infer and
     diagnose."""
@@ -152,7 +229,7 @@ def _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxit
                 (model.boundary_estimate(x).items() if model.presolved else ())
                 if n not in fixed_values}
     held = {**boundary, **on_boundary}
-    run = _maximize(model, x, fixed_values, held, start_values, maxiter, stats)
+    run = _maximize(model, x, fixed_values, held, start_values, maxiter, stats, priors)
     fallback = None
     if run.result.status is not Status.CONVERGED and not held and not start_values:
         fallback = model.boundary_fallback(x, fixed_values)
@@ -163,7 +240,8 @@ def _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxit
         extra += found_optima
     if fallback is not None:
         boundary, x_rest, why = fallback
-        retry = _maximize(model, x_rest, fixed_values, boundary, start_values, maxiter)
+        retry = _maximize(model, x_rest, fixed_values, boundary, start_values, maxiter,
+                          priors=priors)
         if retry.result.status is Status.CONVERGED:
             run = retry
             extra += (Diagnostic("no_local_maximum", "warning", why,
@@ -280,34 +358,47 @@ def _proven_stats(model, x) -> np.ndarray | None:
     return stats
 
 
-def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None) -> _Run:
+def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None, priors=None
+              ) -> _Run:
     held = {**fixed, **boundary}
     layout = Layout.of(model, held)
     sample = x[:: max(1, x.shape[0] // START_SAMPLE)]
     if stats is None and model.sufficient:
         stats = model.suffstats(x)
+    log_prior = LogPrior(priors, layout) if priors else None
+    l1 = log_prior is not None and log_prior.has_l1
     theta0 = None
-    if not start_values and stats is not None:
+    if not start_values and stats is not None and log_prior is None:
         theta0 = model.closed_form(stats, held)
     closed_form = theta0 is not None
     if theta0 is None:
         theta0 = {**model.start(sample), **start_values}
-    basis = model.basis(sample, held)
+    basis = None if l1 else model.basis(sample, held)  # L1 terms need their own coordinates
     if basis is not None:  # centred at the start: it round-trips exactly
         names, T = basis
         origin = np.array([float(theta0[n]) for n in names])
         layout = dataclasses.replace(layout, basis=tuple(names))
         held = {**held, BASIS: np.column_stack([np.asarray(T, dtype=np.float64), origin])}
-    objective = Objective(model, layout, held, x, stats)
+        log_prior = LogPrior(priors, layout) if priors else None
+    objective = Objective(model, layout, held, x, stats, log_prior)
     cold = layout.pack({n: theta0[n] for n in layout.names}, held)
     u0 = cold
-    if objective.stats is None and not start_values and x.shape[0] >= 8 * START_SAMPLE:
+    if (objective.stats is None and not start_values and log_prior is None
+            and x.shape[0] >= 8 * START_SAMPLE):
         u0 = _warm_start(model, layout, held, x, cold, maxiter)
-    result = maximize(objective, u0, maxiter=maxiter)
+
+    def solve(u):
+        if l1:
+            from ._optimize.proximal import maximize_l1
+
+            return maximize_l1(objective, u, log_prior.l1_weight, log_prior.l1_centre, maxiter)
+        return maximize(objective, u, maxiter=maxiter)
+
+    result = solve(u0)
     if result.status is Status.NONFINITE and result.iterations == 0 and u0 is not cold:
         # the subsample's MLE can leave observations it never saw outside a support that moves
         # with the parameters (thresholds, GEV / GPD end points): start again from the cold start
-        result = maximize(objective, cold, maxiter=maxiter)
+        result = solve(cold)
     if result.status is Status.NONFINITE and result.iterations == 0:
         shown = {n: np.asarray(theta0[n]).tolist() for n in layout.names}
         raise FitError(
@@ -315,6 +406,16 @@ def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None) -> _
             "pass start={...} where every observation has positive density."
         )
     return _Run(layout, objective, result, boundary, closed_form, np.asarray(u0, dtype=float))
+
+
+def _kink_note(labels) -> Diagnostic:
+    return Diagnostic(
+        "l1_zero", "note",
+        f"{', '.join(labels)} {'is' if len(labels) == 1 else 'are'} exactly 0 under the L1 "
+        "penalty (Laplace prior): the log-posterior has a kink there, so the Laplace "
+        "approximation gives no standard error; the others' are computed treating them as known",
+        "for the uncertainty of the selection itself use mk.cv or a bootstrap of the whole "
+        "procedure; a smaller alpha keeps more coefficients")
 
 
 class _PlainView:
@@ -410,9 +511,15 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
     missing = pinned
     if unidentified is not None:
         missing += unidentified.labels
+    prior = objective.prior
+    at_kink = ()
+    if prior is not None and prior.has_l1:  # a lasso's exact zeros
+        at_kink = tuple(int(i) for i in np.flatnonzero(
+            (prior.l1_weight > 0) & (result.u == prior.l1_centre)))
+        missing += tuple(label for i in at_kink for label in coordinate_labels(layout)[i])
     context = FitContext(model, objective, layout, fixed, boundary, np.asarray(result.u), names,
                          shapes, nonregular, maxiter, np.asarray(result.hess), missing,
-                         tuple(on_boundary))
+                         tuple(on_boundary), at_kink)
     cov = None
     if result.status is not Status.NONFINITE:
         cov = context.natural_cov(-context.hess)
@@ -436,7 +543,7 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
             "estimate_at_infinity", "error", why,
             "the maximum likelihood estimate does not exist for these data: fix the parameter, "
             "or choose the limiting family (e.g. half-normal for the skew normal)"),)
-    elif converged and unidentified is None and not run.closed_form:
+    elif converged and unidentified is None and not run.closed_form and not at_kink:
         off = running_off(plain.loglik, plain.u(run.start), plain.u(result.u),
                           plain.hess(result.hess), objective.n, layout.plain())
         if off is not None:
@@ -452,18 +559,26 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
         cov, se = None, dict.fromkeys(se)
     else:
         k = layout.k + len(boundary) + len(pinned)
-        if unidentified is None and not on_boundary:
+        if unidentified is None and not on_boundary and prior is None:
             deferred = (partial(misspecification_diagnostic, context),)
         small = small_sample_diagnostic(objective.n, k)
         diagnostics += ((small,) if small else ()) + tuple(model.notes(params, objective.n,
                                                                        fixed))
+    log_posterior, loglik = None, float(result.loglik)
+    if prior is not None:  # Newton maximized the log-posterior: take the prior back out
+        log_posterior = loglik
+        loglik = log_posterior - prior.value(result.u, objective.fixed)
+        if at_kink:
+            diagnostics += (_kink_note(tuple(label for i in at_kink
+                                             for label in coordinate_labels(layout)[i])),)
     return Fit(
         model_name=model.name,
         params={n: _plain(v) for n, v in params.items()},
         se={n: (None if v is None else _plain(v)) for n, v in se.items()},
         cov=None if cov is None else _readonly(cov),
         param_names=names,
-        loglik=float(result.loglik),
+        loglik=loglik,
+        log_posterior=log_posterior,
         n=objective.n,
         k=layout.k + sum(int(np.size(v)) for v in boundary.values()) + len(pinned),
         converged=converged,

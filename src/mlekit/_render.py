@@ -99,15 +99,32 @@ def _test(value, se, df, p) -> tuple[str, str]:
 
 def header(fit) -> list[str]:
     status = "yes" if fit.converged else "NO"
-    cov = f"standard errors: {LABELS.get(fit.cov_kind, fit.cov_kind)}"
+    kind = LABELS.get(fit.cov_kind, fit.cov_kind)
+    if fit.prior and fit.cov_kind == "observed":
+        kind = "Laplace approximation (inverse negative Hessian of the log-posterior)"
+    cov = f"standard errors: {kind}"
+    title = "Maximum a posteriori (MAP) fit" if fit.prior else "Maximum likelihood fit"
+    posterior = ([f"log-posterior = {fit.log_posterior:.6g}   prior: "
+                  + _priors_text(fit.prior)] if fit.log_posterior is not None else
+                 [f"prior: {_priors_text(fit.prior)} (flat: the MAP estimate is the MLE)"]
+                 if fit.prior else [])
     return [
-        f"Maximum likelihood fit: {fit.model_name}",
+        f"{title}: {fit.model_name}",
         f"n = {fit.n}   k = {fit.k}   log-likelihood = {fit.loglik:.6g}   "
         f"AIC = {fit.aic:.6g}   BIC = {fit.bic:.6g}",
+        *posterior,
         f"converged: {status} ({fit.iterations} iterations; {fit.message})",
         cov + (f" ({fit.cov_note})" if fit.cov_note else ""),
         *_statistics_line(fit.statistics),
     ]
+
+
+def _priors_text(prior: dict) -> str:
+    """{name: "Normal(0, 1)"} as "a, b ~ Normal(0, 1); sd ~ HalfCauchy(2)"."""
+    groups: dict[str, list[str]] = {}
+    for name, shown in prior.items():
+        groups.setdefault(shown, []).append(name)
+    return "; ".join(f"{', '.join(names)} ~ {shown}" for shown, names in groups.items())
 
 
 def _statistics_line(stats: dict) -> list[str]:

@@ -118,6 +118,12 @@ class Fit:
     #: ``loglik``, ``params``, ``count``: how many starts reached it; ``optima.failed``: the
     #: starts that reached none); empty otherwise
     optima: tuple = ()
+    #: a MAP fit's priors, {parameter: "Normal(0, 1)"} (a penalty shows as "L1(alpha=0.1)");
+    #: empty for a maximum likelihood fit
+    prior: Mapping[str, str] = field(default_factory=dict)
+    #: a MAP fit's maximized log-posterior, loglik + log prior (a penalty's without the
+    #: prior's normalizing constant: loglik - penalty); None for a maximum likelihood fit
+    log_posterior: float | None = None
     _context: object = field(default=None, repr=False, compare=False)
     #: checks too costly for every fit (the information-matrix test: ~10-100 ms where the fit
     #: may take 1 ms), run when the diagnostics are first read: zero-argument callables

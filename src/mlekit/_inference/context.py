@@ -46,6 +46,22 @@ class FitContext:
     #: labels of the estimates on the boundary of the parameter space: held scalars ("prob")
     #: or pinned entries of a vector ("probs[2]")
     on_boundary: tuple[str, ...] = ()
+    #: coordinates of u exactly at an L1 prior's centre (a lasso's zeros): the log-posterior
+    #: has a kink there, so they are treated as known in the Laplace approximation
+    at_kink: tuple[int, ...] = ()
+
+    def likelihood_only(self, what: str, smooth_prior_ok: bool = False) -> None:
+        """Raise where ``what`` is a method of the likelihood alone and this is a MAP fit
+        (``smooth_prior_ok``: it works on a smooth log-posterior, not across an L1 kink)."""
+        prior = self.objective.prior
+        if prior is None or (smooth_prior_ok and not prior.has_l1):
+            return
+        from .._errors import ModelError
+
+        kind = "a MAP fit with an L1 term" if smooth_prior_ok else "a MAP fit (a prior)"
+        raise ModelError(f"{what} is not available for {kind}: its uncertainty is the Laplace "
+                         "approximation (fit.se, fit.conf_int()); fit without prior= / penalty= "
+                         "for the likelihood's own inference.")
 
     @property
     def held(self) -> dict[str, np.ndarray]:
@@ -77,7 +93,9 @@ class FitContext:
         """Mask over ``u``: False for the non-regular coordinates, treated as known."""
         parts = [np.full(size, name not in self.nonregular)
                  for name, size in zip(self.layout.names, self.layout.sizes, strict=True)]
-        return np.concatenate(parts or [np.zeros(0, dtype=bool)])
+        keep = np.concatenate(parts or [np.zeros(0, dtype=bool)])
+        keep[list(self.at_kink)] = False
+        return keep
 
     def natural_cov(self, bread_u: np.ndarray, meat_u: np.ndarray | None = None
                     ) -> np.ndarray | None:

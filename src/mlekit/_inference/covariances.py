@@ -57,6 +57,8 @@ def covariance_of(ctx: FitContext, kind: str, groups=None, seed=0
                   ) -> tuple[np.ndarray | None, str]:
     """(covariance over ``ctx.names`` or None where singular, a note for the summary)."""
     check_kind(kind, groups)
+    if kind != "observed":
+        ctx.likelihood_only(f"cov_as({kind!r})")
     if kind == "observed":
         return ctx.natural_cov(-ctx.hessian()), ""
     if kind == "expected":

@@ -248,6 +248,7 @@ def information_matrix_test(ctx: FitContext, variance: str = "auto") -> TestResu
     >>> test.df, test.p_value < 0.01
     (1, True)
     """
+    ctx.likelihood_only("the information-matrix test")
     if variance not in ("auto", "model", "white"):
         raise ModelError(f"variance={variance!r}; use 'auto', 'model' or 'white'.")
     odd = sorted({*ctx.presolved, *ctx.nonregular})

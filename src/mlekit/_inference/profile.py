@@ -344,6 +344,7 @@ def profile_interval(ctx: FitContext, g: Callable, level: float, estimate: float
     >>> [round(v, 4) for v in ci]  # the roots of 2 (l(4/7) - l(r)) = 3.84, l(r) = 4 log r - 7 r
     [0.1774, 1.3275]
     """
+    ctx.likelihood_only("a profile across an L1 kink", smooth_prior_ok=True)
     chi2 = chi2_1_quantile(check_level(level))
     profiler = _Profiler(ctx, g, se)
     center = profiler.center
@@ -375,6 +376,7 @@ def profile_loglik(ctx: FitContext, g: Callable, psis, se: float | None = None) 
     >>> profile_loglik(fit._context, lambda p: p["rate"], [0.5]).round(4)  # 4 log r - 7 r
     array([-6.2726])
     """
+    ctx.likelihood_only("a profile across an L1 kink", smooth_prior_ok=True)
     profiler = _Profiler(ctx, g, se)
     psis = np.asarray(psis, dtype=float)
     out = np.full(psis.shape, np.nan)

@@ -215,6 +215,10 @@ def lr_test(restricted, full, boundary: int | None = None) -> TestResult:
     >>> test.df, test.distribution
     (1, 'chi2(1)')
     """
+    for one in (restricted, full):
+        if getattr(one, "prior", None):
+            raise ModelError("lr_test compares maximized log-likelihoods; a MAP fit (prior= or "
+                             "penalty=) maximizes a log-posterior: refit both without the prior.")
     _check_fit(restricted, "restricted")
     _check_fit(full, "full")
     why = "a likelihood ratio compares the two maxima"
@@ -490,6 +494,8 @@ def score_test(fit, restrictions: Mapping[str, float], information: str = "obser
     >>> round(score_test(fit, {"lambda": 2.0}, "expected").statistic, 6)  # (sum x/2 - n)^2 / (n/2)
     3.0
     """
+    if fit._context is not None:
+        fit._context.likelihood_only("the score test")
     _check_fit(fit, "fit")
     if information not in ("observed", "expected"):
         raise ModelError(f"information={information!r} must be 'observed' or 'expected'.")

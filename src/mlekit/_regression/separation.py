@@ -158,7 +158,8 @@ def separation_diagnostic(sep: Separation, family_name: str) -> Diagnostic:
     return Diagnostic(
         "separation", "error", message,
         "drop or merge the separating variables (or the categories that are all 0 or all 1), "
-        "or penalize the fit (a prior / Firth's penalized likelihood: a later release)")
+        "or fit with a prior, which has a maximum: penalty=mk.L2(1.0) (a N(0, 1) prior on the "
+        "coefficients) or prior={'coefficients': mk.priors.Cauchy(0, 2.5)}")
 
 
 # -- the data --------------------------------------------------------------------------------
