@@ -237,3 +237,83 @@ def test_likelihood_only_inference_refuses_a_map_fit():
                  lambda: fit.information_matrix_test()):
         with pytest.raises(mk.ModelError, match="MAP|prior"):
             call()
+
+
+# -- the strength of the penalty: path and cross-validation -------------------------------------
+def _sparse_data(n, amplitude, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 50))
+    beta = np.zeros(50)
+    beta[:5] = amplitude * np.array([1.0, -1.0, 1.0, -1.0, 1.0])
+    y = (rng.random(n) < 1 / (1 + np.exp(-(0.2 + X @ beta)))).astype(float)
+    return X, y
+
+
+def test_the_path_starts_with_every_coefficient_zero_and_ends_near_the_mle():
+    X, y = _sparse_data(400, 1.0, 1)
+    mle = mk.glm(X=X[:, :8], y=y, family="binomial")
+    p = mk.path(mle, penalty=mk.L1, n_alphas=12)
+    table = p.to_pandas()
+    assert table["nonzero"].iloc[0] == 0 and table["nonzero"].iloc[-1] == 8
+    assert list(table["alpha"]) == sorted(table["alpha"], reverse=True)
+    assert table["converged"].all()
+    # at alpha_max the score of every coefficient is within alpha: it is the smallest such
+    assert p.alphas[0] == pytest.approx(mk.path(mle, penalty=mk.L1, n_alphas=2).alphas[0])
+    last = p.fits[-1]
+    np.testing.assert_allclose(_coefs(last), _coefs(mle), atol=0.02)
+
+
+def test_cross_validation_is_reproducible_and_the_one_se_choice_finds_the_support():
+    # n = 2000, five coefficients of +-0.5 among 50: the lasso's one-standard-error choice
+    # keeps exactly the true five here (on other seeds it may keep a few noise columns too:
+    # cross-validation tunes prediction, not selection)
+    X, y = _sparse_data(2000, 0.5, 0)
+    fit = mk.glm(X=X, y=y, family="binomial")
+    result = mk.cv(fit, penalty=mk.L1, folds=5, seed=0, n_alphas=20)
+    chosen = [n for n in result.one_se.param_names
+              if n != "Intercept" and result.one_se.params[n] != 0.0]
+    assert chosen == ["x1", "x2", "x3", "x4", "x5"]
+    assert result.alpha_1se >= result.best_alpha
+    table = result.to_pandas()
+    assert list(table.columns) == ["alpha", "heldout_loglik", "se", "nonzero", "choice"]
+    assert table.loc[table["choice"] == "best", "heldout_loglik"].item() == table[
+        "heldout_loglik"].max()
+    again = mk.cv(fit, penalty=mk.L1, folds=5, seed=0, n_alphas=20)
+    np.testing.assert_array_equal(again.mean, result.mean)
+
+
+def test_cv_refuses_bad_arguments():
+    fit = mk.glm(X=[0.0, 1, 2, 3, 4, 5, 6, 7], y=[0, 1, 0, 1, 1, 0, 1, 1], family="binomial")
+    with pytest.raises(mk.ModelError, match="folds=1 must be an integer >= 2"):
+        mk.cv(fit, folds=1)
+    with pytest.raises(mk.ModelError, match="too few"):
+        mk.cv(fit, folds=5)
+    with pytest.raises(mk.ModelError, match="alphas="):
+        mk.path(fit, alphas=[-1.0])
+
+
+def test_the_command_line_fits_a_penalized_glm_and_cross_validates(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from mlekit.cli import app
+
+    bw = shared_csv("birthwt.csv")
+    path = tmp_path / "birthwt.csv"
+    bw.to_csv(path, index=False)
+    runner = CliRunner()
+    out = runner.invoke(app, ["glm", str(path), BIRTHWT, "--family", "binomial", "--penalty",
+                              "l2", "--alpha", "5", "--json"])
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.output)
+    direct = mk.glm(BIRTHWT, bw, family="binomial", penalty=mk.L2(5.0))
+    assert got["params"]["age"] == pytest.approx(direct.params["age"], rel=1e-12)
+    assert got["prior"]["age"] == "L2(alpha=5)" and got["log_posterior"] == pytest.approx(
+        direct.log_posterior, rel=1e-12)
+    cv = runner.invoke(app, ["glm", str(path), BIRTHWT, "--family", "binomial", "--penalty",
+                             "l1", "--cv", "3", "--standardize"])
+    assert cv.exit_code == 0 and "one-standard-error choice" in cv.output
+    assert "Maximum a posteriori" in cv.output
+    bad = runner.invoke(app, ["glm", str(path), BIRTHWT, "--family", "binomial", "--alpha", "1"])
+    assert bad.exit_code == 2 and "--penalty" in bad.output

@@ -35,6 +35,7 @@ from ._params import (  # noqa: E402
 )
 from ._penalties import L1, L2, ElasticNet, Penalty  # noqa: E402
 from ._regression import glm, lm, nls  # noqa: E402
+from ._regularization import CVResult, Path, cv, path  # noqa: E402
 from ._result import Fit  # noqa: E402
 
 __version__ = "0.1.0"
@@ -44,6 +45,7 @@ __all__ = [
     "TestResult", "Comparison", "BootstrapResult", "Diagnostic", "Model", "Support", "Family",
     "FamilyInfo",
     "family", "families", "FAMILIES", *_CLASSES, "Real", "Positive", "UnitInterval", "Interval",
-    "GreaterThanBound", "Simplex", "CovMatrix", "priors", "L1", "L2", "ElasticNet", "Penalty",
+    "GreaterThanBound", "Simplex", "CovMatrix",
+    "priors", "L1", "L2", "ElasticNet", "Penalty", "cv", "path", "CVResult", "Path",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

@@ -516,7 +516,8 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
     if prior is not None and prior.has_l1:  # a lasso's exact zeros
         at_kink = tuple(int(i) for i in np.flatnonzero(
             (prior.l1_weight > 0) & (result.u == prior.l1_centre)))
-        missing += tuple(label for i in at_kink for label in coordinate_labels(layout)[i])
+        owners = coordinate_labels(layout)
+        missing += tuple(label for i in at_kink for label in owners[i])
     context = FitContext(model, objective, layout, fixed, boundary, np.asarray(result.u), names,
                          shapes, nonregular, maxiter, np.asarray(result.hess), missing,
                          tuple(on_boundary), at_kink)
@@ -569,8 +570,7 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
         log_posterior = loglik
         loglik = log_posterior - prior.value(result.u, objective.fixed)
         if at_kink:
-            diagnostics += (_kink_note(tuple(label for i in at_kink
-                                             for label in coordinate_labels(layout)[i])),)
+            diagnostics += (_kink_note(tuple(label for i in at_kink for label in owners[i])),)
     return Fit(
         model_name=model.name,
         params={n: _plain(v) for n, v in params.items()},

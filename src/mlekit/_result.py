@@ -524,4 +524,6 @@ class Fit:
             "cov_note": self.cov_note,
             "optima": [o.to_dict() for o in self.optima],
             "statistics": {k: js(v) for k, v in self.statistics.items()},
+            "prior": dict(self.prior),
+            "log_posterior": js(self.log_posterior),
         }

@@ -151,6 +151,12 @@ def compare(
         typer.echo(json.dumps(table.to_dict(), indent=2) if as_json else str(table))
 
 
+class PenaltyKind(StrEnum):
+    l1 = "l1"
+    l2 = "l2"
+    elasticnet = "elasticnet"
+
+
 class GLMFamily(StrEnum):
     gaussian = "gaussian"
     binomial = "binomial"
@@ -173,6 +179,18 @@ def glm(
     ci: Annotated[CI, typer.Option("--ci", help="Interval method.")] = CI.wald,
     level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
     cov: Annotated[Cov, typer.Option("--cov", help="Covariance behind the SEs.")] = Cov.observed,
+    penalty: Annotated[PenaltyKind | None, typer.Option(
+        "--penalty", help="Penalize the coefficients (not the intercept): a MAP fit.")] = None,
+    alpha: Annotated[float | None, typer.Option(
+        "--alpha", help="Penalty strength (scikit-learn's C is 1/alpha).")] = None,
+    l1_ratio: Annotated[float, typer.Option(
+        "--l1-ratio", help="Elastic net: the L1 share r in [0, 1].")] = 0.5,
+    standardize: Annotated[bool, typer.Option(
+        "--standardize", help="Penalize each coefficient on its column's scale.")] = False,
+    cv_folds: Annotated[int | None, typer.Option(
+        "--cv", help="Choose alpha by K-fold cross-validation (the one-standard-error "
+        "choice); prints the table, then the fit.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the folds.")] = 0,
 ) -> None:
     """Fit a generalized linear model FORMULA to the table FILE and print the result."""
     import mlekit as mk
@@ -180,14 +198,35 @@ def glm(
     with _one_line_errors():
         if cov is Cov.cluster:
             raise mk.ModelError("--cov cluster is not available for glm yet; use robust.")
+        if (alpha is not None or cv_folds is not None) and penalty is None:
+            raise mk.ModelError("--alpha and --cv need --penalty l1, l2 or elasticnet.")
+        if penalty is not None and (alpha is None) == (cv_folds is None):
+            raise mk.ModelError("--penalty needs --alpha A, or --cv K to choose it.")
         table = read_table(file)
+        kinds = {PenaltyKind.l1: lambda a: mk.L1(a, standardize=standardize),
+                 PenaltyKind.l2: lambda a: mk.L2(a, standardize=standardize),
+                 PenaltyKind.elasticnet: lambda a: mk.ElasticNet(a, l1_ratio,
+                                                                 standardize=standardize)}
+        make = kinds.get(penalty)
+        chosen = None
+        if cv_folds is not None:
+            plain = mk.glm(formula, table, family=family.value, link=link, weights=weights)
+            chosen = mk.cv(plain, penalty=make, folds=cv_folds, seed=seed)
+            alpha = chosen.alpha_1se
+        options = {} if make is None else {"penalty": make(alpha)}
         result = mk.glm(formula, table, family=family.value, link=link, weights=weights,
-                        cov=cov.value)
+                        cov=cov.value, **options)
         _exit_without_maximum(result, as_json)
         if as_json:
             out = _fit_json(result, result._report_intervals(level, ci.value), level)
+            if chosen is not None:
+                out["cv"] = json.loads(chosen.to_pandas().to_json(orient="records"))
             typer.echo(json.dumps(out, indent=2))
         else:
+            if chosen is not None:
+                typer.echo(f"{cv_folds}-fold cross-validation (held-out log-likelihood per "
+                           f"observation); alpha = {alpha:.6g}, the one-standard-error choice\n"
+                           + chosen.to_pandas().to_string(index=False) + "\n")
             typer.echo(result.summary(level=level, ci=ci.value))
 
 

@@ -11,6 +11,7 @@ has Newton decrement ~0 with :math:`-H` positive definite on the coordinates off
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -37,27 +38,39 @@ def subgradient(g: np.ndarray, u: np.ndarray, weight: np.ndarray, centre: np.nda
 def _model_step(a: np.ndarray, g: np.ndarray, u: np.ndarray, weight: np.ndarray,
                 centre: np.ndarray) -> np.ndarray:
     """argmin_z  -g'(z - u) + (z - u)'A(z - u)/2 + sum_j w_j |z_j - c_j|  by coordinate
-    descent from z = u (A positive definite)."""
+    descent from z = u (A positive definite). Sweeps run over the coordinates off their centre
+    until they settle, then once over all to let others in (glmnet's active set): coordinates
+    at the centre cost nothing while they stay there."""
     z = u.copy()
     r = np.zeros_like(u)  # A (z - u)
     diag = np.diag(a)
-    for _ in range(SWEEPS):
+    everything = np.arange(u.size)
+
+    def sweep(indices) -> float:
         biggest = 0.0
-        for j in range(u.size):
+        for j in indices:
             b = -g[j] + r[j] - diag[j] * z[j]  # the model in z_j: diag z^2 / 2 + b z + w|z - c|
             target = -b / diag[j]
             if weight[j] > 0:
                 t = target - centre[j]
-                new = centre[j] + np.sign(t) * max(abs(t) - weight[j] / diag[j], 0.0)
+                new = centre[j] + math.copysign(max(abs(t) - weight[j] / diag[j], 0.0), t)
             else:
                 new = target
             change = new - z[j]
             if change:
-                r += a[:, j] * change
+                r[:] += a[:, j] * change
                 z[j] = new
-                biggest = max(biggest, abs(change) * np.sqrt(diag[j]))
-        if biggest <= SWEEP_TOL * max(1.0, float(np.sqrt(np.sum(diag * z * z)))):
+                biggest = max(biggest, abs(change) * math.sqrt(diag[j]))
+        return biggest
+
+    for _ in range(SWEEPS):
+        tol = SWEEP_TOL * max(1.0, float(np.sqrt(np.sum(diag * z * z))))
+        if sweep(everything) <= tol:
             break
+        for _ in range(SWEEPS):
+            active = np.flatnonzero((weight == 0) | (z != centre))
+            if sweep(active) <= tol:
+                break
     return z
 
 

@@ -14,6 +14,7 @@ few iterations; for the Gaussian with the identity link that start is the closed
 from __future__ import annotations
 
 import copy
+import functools
 
 import jax.numpy as jnp
 import jax.scipy.special as jss
@@ -116,8 +117,8 @@ class GLM(Model):
     def __repr__(self):
         return f"GLM({self.family!r}, link={self.link!r}, columns={list(self.columns)})"
 
-    @property
-    def params(self):
+    @functools.cached_property
+    def params(self):  # built once: the engine reads it in every step
         out = {c: Real() for c in self.columns}
         if self.extra is not None:
             out[self.extra] = Positive()

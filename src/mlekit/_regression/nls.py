@@ -325,14 +325,17 @@ def _fit(model: NLSModel, rows: np.ndarray, options: dict):
     path (:func:`_least_squares_path`), and the better clean maximum of the two."""
     from .._fit import _raise_errors, fit
 
-    cov, groups = options.pop("cov", "expected"), options.pop("groups", None)
+    map_fit = options.get("prior") is not None or options.get("penalty") is not None
+    # the Gauss-Newton (expected) information is the likelihood's; a MAP fit's is the Laplace
+    cov = options.pop("cov", "observed" if map_fit else "expected")
+    groups = options.pop("groups", None)
     strict = options.pop("strict", False)
     options.setdefault("maxiter", MAXITER)
     check_kind(cov, groups)
     if not isinstance(strict, bool):
         raise ModelError(f"strict={strict!r} must be True or False.")
     out = fit(model, rows, **options)
-    if not _clean(out) and SD not in (options.get("fixed") or {}):
+    if not _clean(out) and SD not in (options.get("fixed") or {}) and not map_fit:
         second = _least_squares_path(model, rows, options)
         if second is not None and (not out.converged or second.loglik > out.loglik):
             out = dataclasses.replace(second, iterations=out.iterations + second.iterations)
