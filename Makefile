@@ -30,6 +30,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bootstrap.py
 	$(BIN)/python benchmarks/regression.py
 	$(BIN)/python benchmarks/nist_nonlinear.py
+	$(BIN)/python benchmarks/penalized.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

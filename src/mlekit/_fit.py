@@ -110,6 +110,17 @@ def fit(
     >>> round(fit.params["sd"] ** 2, 6)  # sum((x - 4)^2) / n
     2.666667
     """
+    return fit_with(model, data, fixed=fixed, start=start, maxiter=maxiter, cov=cov,
+                    groups=groups, starts=starts, seed=seed, strict=strict, prior=prior,
+                    penalty=penalty)
+
+
+def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed", groups=None,
+             starts=None, seed=0, strict=False, prior=None, penalty=None,
+             explain_prior: bool = True) -> Fit:
+    """:func:`fit`, and for callers that fit many times (a penalty's path, cross-validation)
+    ``explain_prior=False``: a MAP fit then skips asking the model whether the data alone
+    would have a maximum (for a binary GLM an exact separation check, costlier than the fit)."""
     model = _resolve_model(model)
     check_kind(cov, groups)
     if not (isinstance(maxiter, int) and maxiter >= 0):
@@ -170,7 +181,7 @@ def fit(
                            stats, search, priors)
         if shown:
             out = dataclasses.replace(out, prior=shown)
-        if _no_clean_maximum(out) or (priors and out.converged):
+        if _no_clean_maximum(out) or (priors and out.converged and explain_prior):
             # the model may know why there is no maximum (a GLM: separated data); with a prior
             # the data may have none without it, which the fit should say
             why = model.no_maximum(x, fixed_values)
@@ -371,8 +382,9 @@ def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None, prio
     if not start_values and stats is not None and log_prior is None:
         theta0 = model.closed_form(stats, held)
     closed_form = theta0 is not None
-    if theta0 is None:
-        theta0 = {**model.start(sample), **start_values}
+    if theta0 is None:  # the model's start rule only where the caller's does not cover all
+        given = set(start_values) >= set(layout.names)
+        theta0 = {**({} if given else model.start(sample)), **start_values}
     basis = None if l1 else model.basis(sample, held)  # L1 terms need their own coordinates
     if basis is not None:  # centred at the start: it round-trips exactly
         names, T = basis

@@ -68,7 +68,7 @@ def _factory(penalty) -> Callable[[float], Penalty]:
 def alpha_max(model, x, fixed, penalty: Penalty, **fit_options) -> float:
     """The smallest alpha at which the L1 part keeps every penalized coefficient at 0 (for a
     pure L2 penalty, 1000 times that of L1: where the coefficients are ~0 too)."""
-    from ._fit import fit as fit_model
+    from ._fit import fit_with as fit_model
 
     names = penalty._names(model)
     zero = {n: np.zeros(model.params[n].shape) for n in names}
@@ -160,14 +160,8 @@ def path(fit_or_model, data=None, *, penalty=L1, alphas: Sequence[float] | None 
     >>> int(p.to_pandas()["nonzero"].iloc[0])  # at alpha_max every coefficient is 0
     0
     """
-    from ._fit import fit as fit_model
-
     model, x, fixed = _target(fit_or_model, data)
-    make = _factory(penalty)
-    grid = _grid(alphas, alpha_max(model, x, fixed, make(1.0), **fit_options)
-                 if alphas is None else 1.0, n_alphas, ratio)
-    return Path(grid, _along(fit_model, model, x, fixed, make, grid, fit_options),
-                repr(make(1.0)).replace("alpha=1", "alpha"))
+    return _path_of(model, x, fixed, _factory(penalty), alphas, n_alphas, ratio, fit_options)
 
 
 def _along(fit_model, model, x, fixed, make, grid, fit_options) -> tuple:
@@ -176,7 +170,8 @@ def _along(fit_model, model, x, fixed, make, grid, fit_options) -> tuple:
         options = dict(fit_options)
         if start is not None and "start" not in options:
             options["start"] = start
-        f = fit_model(model, x, fixed=fixed or None, penalty=make(float(alpha)), **options)
+        f = fit_model(model, x, fixed=fixed or None, penalty=make(float(alpha)),
+                      explain_prior=False, **options)
         if f.converged:
             start = {n: f.params[n] for n in f.param_names}
         fits.append(f)
@@ -241,7 +236,7 @@ def cv(fit_or_model, data=None, *, penalty=L1, alphas: Sequence[float] | None = 
     >>> result.one_se.params["x1"] > 0
     True
     """
-    from ._fit import fit as fit_model
+    from ._fit import fit_with as fit_model
 
     if not (isinstance(folds, int) and not isinstance(folds, bool) and folds >= 2):
         raise ModelError(f"folds={folds!r} must be an integer >= 2, e.g. 5.")
@@ -250,9 +245,7 @@ def cv(fit_or_model, data=None, *, penalty=L1, alphas: Sequence[float] | None = 
         raise ModelError(f"{x.shape[0]} observations are too few for {folds}-fold "
                          "cross-validation; use fewer folds.")
     make = _factory(penalty)
-    full = path(model, x, penalty=make, alphas=alphas, n_alphas=n_alphas, ratio=ratio,
-                **fit_options) if fixed == {} else _path_fixed(model, x, fixed, make, alphas,
-                                                                n_alphas, ratio, fit_options)
+    full = _path_of(model, x, fixed, make, alphas, n_alphas, ratio, fit_options)
     grid = full.alphas
     order = np.random.default_rng(seed).permutation(x.shape[0])
     scores = np.full((folds, grid.size), np.nan)
@@ -274,13 +267,13 @@ def cv(fit_or_model, data=None, *, penalty=L1, alphas: Sequence[float] | None = 
                     folds)
 
 
-def _path_fixed(model, x, fixed, make, alphas, n_alphas, ratio, fit_options) -> Path:
-    from ._fit import fit as fit_model
+def _path_of(model, x, fixed, make, alphas, n_alphas, ratio, fit_options) -> Path:
+    from ._fit import fit_with as fit_model
 
     top = alpha_max(model, x, fixed, make(1.0), **fit_options) if alphas is None else 1.0
     grid = _grid(alphas, top, n_alphas, ratio)
     return Path(grid, _along(fit_model, model, x, fixed, make, grid, fit_options),
-                repr(make(1.0)))
+                repr(make(1.0)).replace("alpha=1", "alpha"))
 
 
 def _heldout(model, x_test: np.ndarray, fit) -> float:
