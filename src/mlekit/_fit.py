@@ -135,8 +135,21 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
     covered = _prior_names(model, prior, penalty)
     without_prior = []
 
-    def prior_covers(err) -> bool:  # a boundary the priors do not reach stays a boundary
-        return bool(covered) and (isinstance(err, NoEstimate) or set(err.held) <= covered)
+    def signalled(step):
+        """``step()``, or None where it signals data without an interior MLE: a signal the
+        priors cover becomes a note, a boundary is held there, no estimate at all is raised."""
+        nonlocal model, on_boundary, found
+        try:
+            return step()
+        except (BoundaryEstimate, NoEstimate) as err:
+            if covered and (isinstance(err, NoEstimate) or set(err.held) <= covered):
+                without_prior.append(err)  # a boundary the priors do not reach stays one
+            elif isinstance(err, NoEstimate):
+                raise
+            else:
+                model = err.model or model
+                on_boundary, found = err.held, (err,)
+            return None
 
     try:
         stats = _proven_stats(model, x) if lo is None else None
@@ -145,30 +158,15 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
         else:
             if lo is None:  # the full checks, which raise the precise error
                 lo, hi = check_range(x, "data")
-            try:
-                model, x = model.prepare(x, (lo, hi))
-            except (BoundaryEstimate, NoEstimate) as err:
-                if prior_covers(err):
-                    without_prior.append(err)
-                elif isinstance(err, NoEstimate):
-                    raise
-                else:
-                    model = err.model or model
-                    on_boundary, found = err.held, (err,)
+            prepared = signalled(lambda: model.prepare(x, (lo, hi)))
+            if prepared is not None:
+                model, x = prepared
         fixed_values = _check_values(model, fixed, "fixed")
         start_values = _check_values(model, start, "start")
         if all(name in fixed_values for name in model.params):
             raise ModelError("every parameter is fixed; leave at least one free to estimate.")
         priors, shown = check_priors(model, x, prior, penalty, fixed_values)
-        try:
-            model.check_existence(x, fixed_values, stats)
-        except (BoundaryEstimate, NoEstimate) as err:
-            if prior_covers(err):
-                without_prior.append(err)
-            elif isinstance(err, NoEstimate):
-                raise
-            else:
-                on_boundary, found = err.held, (err,)
+        signalled(lambda: model.check_existence(x, fixed_values, stats))
         on_boundary = {n: np.asarray(v, dtype=float) for n, v in on_boundary.items()
                        if n not in fixed_values}
         if without_prior and not start:  # the data's own start rule sits at the boundary

@@ -62,6 +62,13 @@ class Prior:
     prior, whose kink at the centre is handled by the proximal solver, not by Newton."""
 
     support: ClassVar[tuple[float, float]] = (-math.inf, math.inf)
+    #: each number's rule: "positive" or "finite"
+    rules: ClassVar[dict] = {}
+
+    def __post_init__(self):
+        for name, rule in self.rules.items():
+            (_positive if rule == "positive" else _finite)(name, getattr(self, name),
+                                                          type(self).__name__)
 
     @property
     def args(self) -> tuple[float, ...]:
@@ -103,9 +110,7 @@ class Normal(Prior):
     loc: float = 0.0
     scale: float = 1.0
 
-    def __post_init__(self):
-        _finite("loc", self.loc, "Normal")
-        _positive("scale", self.scale, "Normal")
+    rules: ClassVar[dict] = {"loc": "finite", "scale": "positive"}
 
     @property
     def centre(self):
@@ -124,9 +129,7 @@ class Laplace(Prior):
     loc: float = 0.0
     scale: float = 1.0
 
-    def __post_init__(self):
-        _finite("loc", self.loc, "Laplace")
-        _positive("scale", self.scale, "Laplace")
+    rules: ClassVar[dict] = {"loc": "finite", "scale": "positive"}
 
     @property
     def centre(self):
@@ -149,9 +152,7 @@ class Cauchy(Prior):
     loc: float = 0.0
     scale: float = 1.0
 
-    def __post_init__(self):
-        _finite("loc", self.loc, "Cauchy")
-        _positive("scale", self.scale, "Cauchy")
+    rules: ClassVar[dict] = {"loc": "finite", "scale": "positive"}
 
     @property
     def centre(self):
@@ -170,10 +171,7 @@ class StudentT(Prior):
     loc: float = 0.0
     scale: float = 1.0
 
-    def __post_init__(self):
-        _positive("df", self.df, "StudentT")
-        _finite("loc", self.loc, "StudentT")
-        _positive("scale", self.scale, "StudentT")
+    rules: ClassVar[dict] = {"df": "positive", "loc": "finite", "scale": "positive"}
 
     @property
     def centre(self):
@@ -190,9 +188,7 @@ class HalfNormal(Prior):
 
     scale: float = 1.0
     support: ClassVar[tuple[float, float]] = (0.0, math.inf)
-
-    def __post_init__(self):
-        _positive("scale", self.scale, "HalfNormal")
+    rules: ClassVar[dict] = {"scale": "positive"}
 
     @property
     def centre(self):
@@ -209,9 +205,7 @@ class HalfCauchy(Prior):
 
     scale: float = 1.0
     support: ClassVar[tuple[float, float]] = (0.0, math.inf)
-
-    def __post_init__(self):
-        _positive("scale", self.scale, "HalfCauchy")
+    rules: ClassVar[dict] = {"scale": "positive"}
 
     @property
     def centre(self):
@@ -228,9 +222,7 @@ class Exponential(Prior):
 
     rate: float = 1.0
     support: ClassVar[tuple[float, float]] = (0.0, math.inf)
-
-    def __post_init__(self):
-        _positive("rate", self.rate, "Exponential")
+    rules: ClassVar[dict] = {"rate": "positive"}
 
     @property
     def centre(self):
@@ -248,10 +240,7 @@ class Gamma(Prior):
     shape: float = 1.0
     rate: float = 1.0
     support: ClassVar[tuple[float, float]] = (0.0, math.inf)
-
-    def __post_init__(self):
-        _positive("shape", self.shape, "Gamma")
-        _positive("rate", self.rate, "Gamma")
+    rules: ClassVar[dict] = {"shape": "positive", "rate": "positive"}
 
     @property
     def centre(self):
@@ -270,10 +259,7 @@ class LogNormal(Prior):
     mean: float = 0.0
     sd: float = 1.0
     support: ClassVar[tuple[float, float]] = (0.0, math.inf)
-
-    def __post_init__(self):
-        _finite("mean", self.mean, "LogNormal")
-        _positive("sd", self.sd, "LogNormal")
+    rules: ClassVar[dict] = {"mean": "finite", "sd": "positive"}
 
     @property
     def centre(self):
@@ -292,10 +278,7 @@ class Beta(Prior):
     a: float = 1.0
     b: float = 1.0
     support: ClassVar[tuple[float, float]] = (0.0, 1.0)
-
-    def __post_init__(self):
-        _positive("a", self.a, "Beta")
-        _positive("b", self.b, "Beta")
+    rules: ClassVar[dict] = {"a": "positive", "b": "positive"}
 
     @property
     def centre(self):
