@@ -7,6 +7,7 @@ same family and chunk shape reuses one compiled program (and the persistent cach
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -83,14 +84,17 @@ class Layout:
         for name, c, shape, size in zip(self.names, self.constraints, self.shapes, self.sizes,
                                         strict=True):
             piece = u[i:i + size]
-            out[name] = c.forward(piece if shape else piece[0])
+            value = c.forward(piece if shape else piece[0])
+            if len(shape) > 1 and size == math.prod(shape):  # elementwise on a matrix
+                value = value.reshape(shape)
+            out[name] = value
             i += size
         return out
 
     def pack(self, theta: Mapping[str, np.ndarray],
              fixed: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         """{name: natural value} -> u (numpy); ``fixed`` carries the basis, if any."""
-        parts = [np.atleast_1d(c.inverse(np.asarray(theta[n], dtype=float)))
+        parts = [np.ravel(c.inverse(np.asarray(theta[n], dtype=float)))
                  for n, c in zip(self.names, self.constraints, strict=True)]
         u = np.concatenate(parts) if parts else np.zeros(0)
         if self.basis:

@@ -1,0 +1,138 @@
+"""Gaussian mixtures: against mclust (tests/reference/mixture.R / .out, tight EM tolerance) on
+Old Faithful, and against scikit-learn's GaussianMixture iterate by iterate."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mlekit as mk
+from conftest import shared_csv
+from mlekit._mixtures.gaussian import em_steps
+
+OUT = Path(__file__).parent / "reference" / "mixture.out"
+
+
+def _mclust(title_start: str) -> dict:
+    blocks = re.split(r"^==== (.*) ====$", OUT.read_text(), flags=re.M)
+    for title, body in zip(blocks[1::2], blocks[2::2], strict=True):
+        if title.startswith(title_start):
+            return {line.split()[0]: np.array([float(v) for v in line.split()[1:]])
+                    for line in body.strip().splitlines()}
+    raise KeyError(title_start)
+
+
+@pytest.fixture(scope="module")
+def faithful():
+    return shared_csv("faithful.csv")[["eruptions", "waiting"]].to_numpy()
+
+
+def _by_mclust_order(ref, k, d):
+    """mclust's components (means column by column, covariances d x d each) sorted as ours."""
+    means = ref["mean"].reshape(k, d)  # R: a d x G matrix, read column by column
+    covs = ref["variance"].reshape(k, d, d)
+    order = np.lexsort(means.T[::-1])
+    return ref["pro"][order], means[order], covs[order]
+
+
+@pytest.mark.parametrize("title,k,seed,rtol", [
+    ('Mclust(faithful, G=2, modelNames="VVV", control', 2, 0, 1e-6),
+    # three components have several local maxima: k-means++ from seed 2 ends at mclust's.
+    # That maximum is flat (a weight moves 1e-5 for 1.5e-10 of log-likelihood), and EM,
+    # linear, stops short of it even at tol 1e-14: ours, Newton's, is higher by 1.5e-10
+    ('Mclust(faithful, G=3, modelNames="VVV", control', 3, 2, 3e-5)])
+def test_faithful_mixtures_match_mclust(faithful, title, k, seed, rtol):
+    ref = _mclust(title)
+    fit = mk.fit(mk.GaussianMixture(k, seed=seed), faithful)
+    assert fit.converged
+    assert fit.loglik == pytest.approx(ref["loglik"][0], rel=1e-8)
+    assert fit.loglik >= ref["loglik"][0] - 1e-12 * abs(ref["loglik"][0])
+    weights, means, covs = _by_mclust_order(ref, k, 2)
+    np.testing.assert_allclose(fit.params["weights"], weights, rtol=rtol)
+    np.testing.assert_allclose(fit.params["means"], means, rtol=rtol)
+    for j in range(k):
+        np.testing.assert_allclose(fit.params[f"cov{j + 1}"], covs[j], rtol=rtol)
+
+
+def test_three_components_have_a_higher_maximum_than_mclusts(faithful):
+    # from seed 0 a thin component sits on the many eruptions recorded as ~1.8 min
+    # (Old Faithful's values are rounded): a legitimate local maximum above mclust's
+    ref = _mclust('Mclust(faithful, G=3, modelNames="VVV", control')["loglik"][0]
+    fit = mk.fit(mk.GaussianMixture(3), faithful)
+    assert fit.converged and fit.loglik > ref + 10
+    assert np.min(np.linalg.eigvalsh(fit.params["cov1"])) < 0.01
+
+
+def test_one_variable_mixture_matches_mclust(faithful):
+    ref = _mclust('Mclust(faithful$waiting, G=2, modelNames="V"')
+    fit = mk.fit(mk.GaussianMixture(2), faithful[:, 1:])
+    assert fit.loglik == pytest.approx(ref["loglik"][0], rel=1e-8)
+    np.testing.assert_allclose(fit.params["weights"], ref["pro"], rtol=1e-6)
+    np.testing.assert_allclose(fit.params["means"].ravel(), ref["mean"], rtol=1e-6)
+    np.testing.assert_allclose([fit.params["cov1"][0, 0], fit.params["cov2"][0, 0]],
+                               ref["variance"], rtol=1e-6)
+
+
+def test_mclusts_default_tolerance_stops_short_and_newton_does_not(faithful):
+    tight = _mclust('Mclust(faithful, G=2, modelNames="VVV", control')["loglik"][0]
+    default = _mclust('Mclust(faithful, G=2, modelNames="VVV") default')["loglik"][0]
+    fit = mk.fit(mk.GaussianMixture(2), faithful)
+    assert default < tight - 1e-8  # EM's relative-change rule stopped before the maximum
+    assert fit.loglik >= tight - 1e-9 * abs(tight)
+    assert fit.score_max < 1e-6  # the score of the marginal likelihood is ~0
+
+
+@pytest.mark.filterwarnings("ignore:Best performing initialization did not converge")
+@pytest.mark.parametrize("covariance", ["full", "tied", "diag", "spherical"])
+def test_em_iterates_match_scikit_learn(faithful, covariance):
+    from sklearn.mixture import GaussianMixture as SkGM
+
+    model, x = mk.GaussianMixture(2, covariance).prepare(faithful)
+    start = {"weights": np.array([0.5, 0.5]), "means": np.array([[2.0, 55.0], [4.5, 80.0]])}
+    spread = np.cov(x, rowvar=False, bias=True)
+    if covariance == "full":
+        start.update(cov1=spread, cov2=spread * 1.5)
+        precisions = np.stack([np.linalg.inv(spread), np.linalg.inv(spread * 1.5)])
+    elif covariance == "tied":
+        start["cov"] = spread
+        precisions = np.linalg.inv(spread)
+    elif covariance == "diag":
+        start["var"] = np.stack([np.diag(spread), np.diag(spread) * 1.5])
+        precisions = 1 / start["var"]
+    else:
+        start["var"] = np.array([1.0, 2.0])
+        precisions = 1 / start["var"]
+    steps = 7
+    ours, _, done = em_steps(model, x, start, maxiter=steps, tol=None, floor=0.0)
+    sk = SkGM(2, covariance_type=covariance, weights_init=start["weights"],
+              means_init=start["means"], precisions_init=precisions, max_iter=steps, tol=0.0,
+              reg_covar=0.0, n_init=1).fit(x)
+    assert done == steps
+    np.testing.assert_allclose(ours["weights"], sk.weights_, rtol=1e-10)
+    np.testing.assert_allclose(ours["means"], sk.means_, rtol=1e-10)
+    if covariance == "full":
+        np.testing.assert_allclose(np.stack([ours["cov1"], ours["cov2"]]), sk.covariances_,
+                                   rtol=1e-10)
+    elif covariance == "tied":
+        np.testing.assert_allclose(ours["cov"], sk.covariances_, rtol=1e-10)
+    else:
+        np.testing.assert_allclose(ours["var"], sk.covariances_, rtol=1e-10)
+
+
+def test_every_covariance_structure_fits_with_standard_errors(faithful):
+    for covariance in ("full", "tied", "diag", "spherical"):
+        fit = mk.fit(mk.GaussianMixture(2, covariance), faithful)
+        assert fit.converged, covariance
+        assert np.all(np.isfinite(fit.se["means"])) and fit.se["means"].shape == (2, 2)
+
+
+def test_bad_mixture_specifications_are_refused(faithful):
+    with pytest.raises(mk.ModelError, match="k must be a number of components"):
+        mk.GaussianMixture(0)
+    with pytest.raises(mk.ModelError, match=r"covariance='banana'\) must be one of"):
+        mk.GaussianMixture(2, "banana")
+    with pytest.raises(mk.DataError, match="two-dimensional"):
+        mk.fit(mk.GaussianMixture(2), faithful[:, 0])
