@@ -10,6 +10,7 @@ import pytest
 import mlekit
 from mlekit import _expr, _families, _fit, _model, _penalties, _regularization, _result, priors
 from mlekit._inference import bootstrap, comparison, profile, testing
+from mlekit._mixtures import select as mixture_select
 from mlekit._regression import api as regression_api
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MODULES = [*_families._MODULES, _families, _fit, _model, _result, _expr, comparison, testing,
            profile, bootstrap, regression_api, priors, _penalties, _regularization,
+           mixture_select,
            importlib.import_module("mlekit._regression.nls")]  # the package's nls is the function
 
 

@@ -136,3 +136,48 @@ def test_bad_mixture_specifications_are_refused(faithful):
         mk.GaussianMixture(2, "banana")
     with pytest.raises(mk.DataError, match="two-dimensional"):
         mk.fit(mk.GaussianMixture(2), faithful[:, 0])
+
+
+def test_responsibilities_labels_and_samples(faithful):
+    from sklearn.mixture import GaussianMixture as SkGM
+
+    fit = mk.fit(mk.GaussianMixture(2), faithful)
+    resp = fit.predict_proba()
+    assert resp.shape == (272, 2) and np.allclose(resp.sum(axis=1), 1.0)
+    sk = SkGM(2, tol=1e-14, max_iter=100_000, reg_covar=0.0, random_state=0).fit(faithful)
+    order = np.argsort(sk.means_[:, 0])  # ours: components sorted by their means
+    np.testing.assert_allclose(resp, sk.predict_proba(faithful)[:, order], atol=1e-6)
+    np.testing.assert_array_equal(fit.predict(), np.argmax(resp, axis=1))
+    new = fit.predict_proba([[2.0, 50.0], [4.5, 85.0]])
+    assert new[0, 0] > 0.99 and new[1, 1] > 0.99
+    draws = fit.sample(20_000, seed=1)
+    assert draws.shape == (20_000, 2)
+    np.testing.assert_allclose(draws.mean(axis=0), faithful.mean(axis=0), rtol=0.02)
+    np.testing.assert_array_equal(draws, fit.sample(20_000, seed=1))
+    with pytest.raises(mk.ModelError, match="not a mixture"):
+        mk.fit(mk.Normal(), faithful[:, 0]).predict_proba()
+
+
+def test_multiple_starts_find_the_distinct_maxima_of_three_components(faithful):
+    fit = mk.fit(mk.GaussianMixture(3), faithful, starts=8)
+    assert len(fit.optima) >= 3 and fit.optima.failed == 0
+    assert [d.code for d in fit.diagnostics] == ["multiple_optima"]
+    ref = _mclust('Mclust(faithful, G=3, modelNames="VVV", control')["loglik"][0]
+    assert any(abs(o.loglik - ref) < 1e-6 for o in fit.optima)  # mclust's is among them
+    assert fit.loglik == max(o.loglik for o in fit.optima)
+
+
+def test_bic_picks_the_three_components_of_a_simulated_mixture():
+    rng = np.random.default_rng(20261130)
+    means = np.array([[0.0, 0.0], [4.0, 0.0], [2.0, 4.0]])
+    covs = [np.eye(2), np.array([[1.0, 0.5], [0.5, 1.0]]), np.diag([0.5, 2.0])]
+    x = np.vstack([rng.multivariate_normal(m, c, n)
+                   for m, c, n in zip(means, covs, [300, 200, 250], strict=True)])
+    table = mk.select_k(mk.GaussianMixture, x, k=[2, 3, 4])
+    assert table.best_k == 3
+    frame = table.to_pandas()
+    assert frame.loc[frame["BIC"].idxmin(), "k"] == 3 and (frame["ICL"] >= frame["BIC"]).all()
+    fit = table.best
+    np.testing.assert_allclose(fit.params["means"], means[np.lexsort(means.T[::-1])], atol=0.2)
+    np.testing.assert_allclose(fit.params["weights"], np.array([300, 250, 200]) / 750,
+                               atol=0.03)

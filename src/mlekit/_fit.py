@@ -285,7 +285,10 @@ def _search(model, x, run: _Run, search, maxiter):
     starts, seed = search
     layout, objective, u = run.layout, run.objective, run.result.u
     held = objective.fixed
-    if isinstance(starts, int):
+    own = model.starting_points(x, starts, seed) if isinstance(starts, int) else None
+    if own is not None:  # the model's own rule (a mixture: EM from other seeds)
+        points = np.stack([u] + [layout.pack(p, held) for p in own[: starts - 1]])
+    elif isinstance(starts, int):
         points = dispersed_starts(model, layout, held, x, u, starts, seed)
     else:
         here = objective.natural(u)[0]

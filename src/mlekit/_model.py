@@ -191,6 +191,12 @@ class Model:
         None (the default: the failure stands as reported)."""
         return None
 
+    def starting_points(self, x: np.ndarray, number: int, seed: int) -> list[dict] | None:
+        """``number`` - 1 start values for ``mk.fit(..., starts=number)`` besides the default
+        start, where the model has a better rule than the engine's (its start rule on random
+        subsamples, jittered): a mixture runs EM from other seeds. None: the engine's rule."""
+        return None
+
     def basis(self, x: np.ndarray, fixed: Mapping[str, np.ndarray]):
         """Coordinates for Newton: ``(names, T)`` where the free scalar real parameters
         ``names`` (consecutive in ``params``) are best optimized as ``T @ v``, with the
@@ -233,6 +239,10 @@ class Model:
         """Predictions of a regression model (see :meth:`Fit.predict`); others have none."""
         raise ModelError(f"{self.name} is not a regression: it makes no predictions; "
                          "fit.transform gives functions of its parameters.")
+
+    def predict_proba(self, fit, newdata=None) -> np.ndarray:
+        """A mixture's responsibilities P(component | x) (see :meth:`Fit.predict_proba`)."""
+        raise ModelError(f"{self.name} is not a mixture: it has no components to assign.")
 
     def notes(self, params: Mapping[str, np.ndarray], n: int, fixed: Mapping[str, np.ndarray]
               ) -> tuple:

@@ -382,6 +382,35 @@ class Fit:
             raise ModelError("predictions need a fit that reached a maximum.")
         return self._context.model.predict(self, newdata, scale, se, offset)
 
+    def predict_proba(self, newdata=None) -> np.ndarray:
+        """A mixture's responsibilities: P(component j | x_i) at the estimates, an (n, k)
+        array for ``newdata`` (by default the data fitted); ``predict`` gives the most
+        probable component.
+
+        Examples
+        --------
+        >>> import numpy as np, mlekit as mk
+        >>> x = np.r_[np.zeros(20), np.ones(20) * 5] + np.tile([-0.5, 0.5], 20)
+        >>> fit = mk.fit(mk.GaussianMixture(2), x.reshape(-1, 1))
+        >>> fit.predict_proba([[0.0], [5.0]]).round(6).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+        """
+        if self._context is None or not self.converged:
+            raise ModelError("responsibilities need a fit that reached a maximum.")
+        return self._context.model.predict_proba(self, newdata)
+
+    def sample(self, size: int, seed=None) -> np.ndarray:
+        """``size`` draws from the fitted model (a family's, a mixture's sampler), seeded."""
+        if not (isinstance(size, int) and not isinstance(size, bool) and size >= 1):
+            raise ModelError(f"size={size!r} must be a positive integer.")
+        if self._context is None or any(v is None for v in self.params.values()):
+            raise ModelError("sampling needs a fit with estimates.")
+        try:
+            return self._context.model.sample(self._context.params(), size,
+                                              np.random.default_rng(seed))
+        except NotImplementedError as err:
+            raise ModelError(f"{self.model_name} has no sampler: {err}.") from None
+
     @functools.cached_property
     def statistics(self) -> dict:
         """What the model adds to a summary: for a GLM, R's ``deviance``, ``null_deviance``,

@@ -126,6 +126,14 @@ class GaussianMixture(Model):
         """EM to its own convergence from a k-means++ start (``seed``), in canonical order."""
         return self.canonical(em(self, np.asarray(x, dtype=float), self.seed)[0])
 
+    def starting_points(self, x, number, seed):
+        """EM from k-means++ centres of other seeds (``seed`` + 1, + 2, ...), on a strided
+        subsample of at most 2^15 points: the basins of a mixture's maxima are found by
+        where the centres fall, which EM on all the data would only refine."""
+        sample = np.asarray(x[:: max(1, x.shape[0] >> 15)], dtype=float)
+        return [self.canonical(em(self, sample, self.seed + seed + i)[0])
+                for i in range(1, number)]
+
     def canonical(self, params):
         """Components sorted by their means (lexicographically): one label per optimum."""
         means = np.asarray(params["means"], dtype=float)
@@ -142,6 +150,44 @@ class GaussianMixture(Model):
         elif self.covariance in ("diag", "spherical"):
             out["var"] = np.asarray(params["var"])[order]
         return out
+
+    def predict_proba(self, fit, newdata=None):
+        x = fit._context.x if newdata is None else self._new_data(newdata)
+        return self.responsibilities(x, fit._context.params())
+
+    def predict(self, fit, newdata=None, scale="response", se=False, offset=None):
+        """The most probable component of each row (0-based, in the canonical order)."""
+        if se or offset is not None or scale != "response":
+            raise ModelError("a mixture's predict gives component labels: no se=, offset= or "
+                             "scale=; predict_proba gives the probabilities.")
+        return np.argmax(self.predict_proba(fit, newdata), axis=1)
+
+    def sample(self, params, size, rng=None):
+        rng = np.random.default_rng(rng)
+        weights = np.asarray(params["weights"]) if self.k >= 2 else np.ones(1)
+        labels = rng.choice(self.k, size=size, p=weights / weights.sum())
+        out = np.empty((size, self.d))
+        for j in range(self.k):
+            rows = labels == j
+            out[rows] = rng.multivariate_normal(np.asarray(params["means"])[j],
+                                                self._cov(params, j), int(rows.sum()),
+                                                method="cholesky")
+        return out
+
+    def _cov(self, params, j) -> np.ndarray:
+        if self.covariance == "full":
+            return np.asarray(params[f"cov{j + 1}"])
+        if self.covariance == "tied":
+            return np.asarray(params["cov"])
+        var = np.asarray(params["var"])[j]
+        return np.diag(var) if self.covariance == "diag" else var * np.eye(self.d)
+
+    def _new_data(self, newdata) -> np.ndarray:
+        x = np.asarray(newdata, dtype=float)
+        if x.ndim != 2 or x.shape[1] != self.d or not np.all(np.isfinite(x)):
+            raise DataError(f"newdata must be a finite (n, {self.d}) array; got shape "
+                            f"{x.shape}.")
+        return x
 
     def responsibilities(self, x, params) -> np.ndarray:
         """P(component j | x_i) at ``params``: an (n, k) array."""
