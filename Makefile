@@ -31,6 +31,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/regression.py
 	$(BIN)/python benchmarks/nist_nonlinear.py
 	$(BIN)/python benchmarks/penalized.py
+	$(BIN)/python benchmarks/mixture.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -20,7 +20,9 @@ first), so relabelled optima are one optimum.
 from __future__ import annotations
 
 import math
+from functools import partial
 
+import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
@@ -94,8 +96,11 @@ class GaussianMixture(Model):
             if self.covariance in ("full", "tied"):
                 cov = p["cov"] if self.covariance == "tied" else p[f"cov{j + 1}"]
                 chol = jnp.linalg.cholesky(cov)
-                z = jsl.solve_triangular(chol, diff.T, lower=True)
-                quad, logdet = jnp.sum(z * z, axis=0), 2.0 * jnp.sum(
+                # L^-1 once (d x d), then one product: fused by XLA, where a triangular solve
+                # with n right-hand sides is not
+                inverse = jsl.solve_triangular(chol, jnp.eye(d, dtype=x.dtype), lower=True)
+                z = diff @ inverse.T
+                quad, logdet = jnp.sum(z * z, axis=1), 2.0 * jnp.sum(
                     jnp.log(jnp.diagonal(chol)))
             else:
                 var = p["var"][j] if self.covariance == "diag" else jnp.full(d, p["var"][j])
@@ -223,68 +228,116 @@ def em(model: GaussianMixture, x: np.ndarray, seed: int = 0,
     rng = np.random.default_rng(seed)
     centres = kmeans_plus_plus(x, model.k, rng)
     nearest = np.argmin(((x[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
-    return em_steps(model, x, m_step(model, x, np.eye(model.k)[nearest]), maxiter, tol)
+    data = EMData.of(x)
+    hard = np.eye(model.k)[nearest]
+    nk = hard.sum(axis=0)
+    scatter = np.stack([(hard[:, j, None] * (x - centres[j])).T @ (x - centres[j])
+                        if model.covariance in ("full", "tied") else
+                        (hard[:, j, None] * (x - centres[j]) ** 2).sum(axis=0)
+                        for j in range(model.k)])
+    first = _m_step(model, centres, nk, hard.T @ x, scatter, data.floor)
+    return em_steps(model, x, first, maxiter, tol, data=data)
+
+
+class EMData:
+    """Observations in the engine's chunks (fixed shapes, zero weight on padding), so that
+    one compiled E-step serves every n; ``w`` carries frequency weights too."""
+
+    def __init__(self, parts, n, floor):
+        self.parts, self.n, self.floor = parts, n, floor
+
+    @classmethod
+    def of(cls, x: np.ndarray, weights: np.ndarray | None = None, floor: float = 1e-12):
+        from .._data import Chunks
+
+        x = np.asarray(x, dtype=float)
+        chunks = Chunks.from_array(x).parts
+        if weights is not None:  # frequency weights times the chunks' 1 / 0 (padding)
+            w = np.asarray(weights, dtype=float)
+            parts, start = [], 0
+            for xc, wc in chunks:
+                m = min(xc.shape[0], x.shape[0] - start)
+                full = np.zeros(xc.shape[0])
+                full[:m] = w[start:start + m]
+                parts.append((xc, jnp.asarray(full) * wc))
+                start += m
+            chunks = tuple(parts)
+        scale = max(float(np.average(np.var(x, axis=0))), 1e-300)
+        return cls(chunks, x.shape[0], floor * scale)
 
 
 def em_steps(model: GaussianMixture, x: np.ndarray, params: dict, maxiter: int = EM_MAXITER,
-             tol: float | None = EM_TOL, floor: float = 1e-12) -> tuple[dict, float, int]:
+             tol: float | None = EM_TOL, floor: float = 1e-12, weights=None,
+             data: EMData | None = None) -> tuple[dict, float, int]:
     """EM iterations (E-step, then M-step) from ``params``: ``maxiter`` of them, or fewer
-    where the log-likelihood's relative change falls below ``tol`` (None: never).
-    Returns (parameters, the log-likelihood at the last E-step, iterations)."""
+    where the log-likelihood's relative change falls below ``tol`` (None: never); ``weights``
+    are frequency weights. Returns (parameters, the log-likelihood at the last E-step,
+    iterations).
+
+    Each E-step runs compiled over the chunks, on all cores, and returns each chunk's sums
+    (n_j, sum r x, and the scatter about the previous means, which keeps the M-step free of
+    cancellation); the M-step combines them (k x d x d numbers)."""
+    from .._data import parallel_map, split
+
+    data = data or EMData.of(x, weights, floor)
+    current = {n: np.asarray(v, dtype=np.float64) for n, v in params.items()}
     ll_old, ll, done = -np.inf, -np.inf, 0
     while done < maxiter:
         done += 1
-        comp = _component_logpdf_np(model, x, params)
-        if model.k >= 2:
-            comp = comp + np.log(params["weights"])
-        total = _logsumexp(comp)
-        ll = float(total.sum())
-        params = m_step(model, x, np.exp(comp - total), floor)
+        centre = current["means"]
+
+        def run(parts, at=current, centre=centre):
+            return [_e_sums(model, xc, wc, at, centre) for xc, wc in parts]
+
+        outs = [o for group in parallel_map(run, split(data.parts)) for o in group]
+        sums = [np.sum([np.asarray(o[i]) for o in outs], axis=0) for i in range(4)]
+        ll = float(sums[0])
+        current = _m_step(model, centre, *sums[1:], data.floor)
         if tol is not None and abs(ll - ll_old) <= tol * abs(ll):
             break
         ll_old = ll
-    return params, ll, done
+    return current, ll, done
 
 
-def m_step(model: GaussianMixture, x: np.ndarray, resp: np.ndarray,
-           floor: float = 1e-12) -> dict:
-    """The weighted MLEs given responsibilities (``floor`` times the data's variance added to
-    the variances keeps a collapsing component finite for the start; the fit has none)."""
-    n, d = x.shape
-    nk = resp.sum(axis=0) + 1e-300
-    means = (resp.T @ x) / nk[:, None]
-    floor = floor * max(float(np.mean(np.var(x, axis=0))), 1e-300)
+@partial(jax.jit, static_argnames=("model",))
+def _e_sums(model, x, w, params, centre):
+    """(log-likelihood, n_j, sum_i r_ij x_i, scatter about ``centre``) of a chunk."""
+    comp = model.component_logpdf(x, params)
+    if model.k >= 2:
+        comp = comp + jnp.log(params["weights"])
+    total = logsumexp(comp, axis=1)
+    resp = w[:, None] * jnp.exp(comp - total[:, None])
+    diffs = [x - centre[j] for j in range(model.k)]
+    if model.covariance in ("full", "tied"):
+        scatter = jnp.stack([(resp[:, j, None] * diffs[j]).T @ diffs[j]
+                             for j in range(model.k)])
+    else:
+        scatter = jnp.stack([(resp[:, j, None] * diffs[j] ** 2).sum(axis=0)
+                             for j in range(model.k)])
+    return jnp.sum(w * total), resp.sum(axis=0), resp.T @ x, scatter
+
+
+def _m_step(model: GaussianMixture, centre, nk, sum_x, scatter, floor: float) -> dict:
+    """The weighted MLEs from a pass's sums: w_j = n_j / n, mu_j = sum r x / n_j, and the
+    covariances from the scatter about the previous means, moved to the new ones
+    (S / n_j - delta delta'); ``floor`` (1e-12 of the data's variance) added to variances keeps
+    a collapsing component finite for the start (the fit itself has none)."""
+    nk = nk + 1e-300
+    means = sum_x / nk[:, None]
+    delta = means - centre
     out = {"means": means}
     if model.k >= 2:
         out["weights"] = nk / nk.sum()
+    d = means.shape[1]
     if model.covariance in ("full", "tied"):
-        covs = []
-        for j in range(model.k):
-            diff = x - means[j]
-            covs.append((resp[:, j, None] * diff).T @ diff / nk[j] + floor * np.eye(d))
+        covs = [scatter[j] / nk[j] - np.outer(delta[j], delta[j]) + floor * np.eye(d)
+                for j in range(model.k)]
+        covs = [0.5 * (c + c.T) for c in covs]
         if model.covariance == "tied":
-            out["cov"] = sum(c * w for c, w in zip(covs, nk, strict=True)) / nk.sum()
+            out["cov"] = sum(c * n for c, n in zip(covs, nk, strict=True)) / nk.sum()
         else:
-            out.update({f"cov{j + 1}": 0.5 * (c + c.T) for j, c in enumerate(covs)})
+            out.update({f"cov{j + 1}": c for j, c in enumerate(covs)})
     else:
-        var = np.stack([(resp[:, j, None] * (x - means[j]) ** 2).sum(axis=0) / nk[j]
-                        for j in range(model.k)]) + floor
+        var = scatter / nk[:, None] - delta**2 + floor
         out["var"] = var if model.covariance == "diag" else var.mean(axis=1)
-    return out
-
-
-def _component_logpdf_np(model: GaussianMixture, x: np.ndarray, p: dict) -> np.ndarray:
-    n, d = x.shape
-    out = np.empty((n, model.k))
-    for j in range(model.k):
-        diff = x - p["means"][j]
-        if model.covariance in ("full", "tied"):
-            cov = p["cov"] if model.covariance == "tied" else p[f"cov{j + 1}"]
-            chol = np.linalg.cholesky(cov)
-            z = np.linalg.solve(chol, diff.T)
-            quad, logdet = np.sum(z * z, axis=0), 2.0 * np.sum(np.log(np.diag(chol)))
-        else:
-            var = p["var"][j] if model.covariance == "diag" else np.full(d, p["var"][j])
-            quad, logdet = np.sum(diff * diff / var, axis=1), np.sum(np.log(var))
-        out[:, j] = -0.5 * (d * LOG_2PI + logdet + quad)
     return out
