@@ -181,3 +181,56 @@ def test_bic_picks_the_three_components_of_a_simulated_mixture():
     np.testing.assert_allclose(fit.params["means"], means[np.lexsort(means.T[::-1])], atol=0.2)
     np.testing.assert_allclose(fit.params["weights"], np.array([300, 250, 200]) / 750,
                                atol=0.03)
+
+
+def test_the_command_line_fits_a_mixture(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from mlekit.cli import app
+
+    path = tmp_path / "faithful.csv"
+    shared_csv("faithful.csv").to_csv(path, index=False)
+    runner = CliRunner()
+    out = runner.invoke(app, ["mixture", str(path), "--columns", "eruptions,waiting", "--k",
+                              "2", "--json"])
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.output)
+    ref = _mclust('Mclust(faithful, G=2, modelNames="VVV", control')
+    assert got["loglik"] == pytest.approx(ref["loglik"][0], rel=1e-8)
+    text = runner.invoke(app, ["mixture", str(path), "-c", "eruptions,waiting", "--covariance",
+                               "diag"])
+    assert text.exit_code == 0 and "gaussian mixture (k=2, diag)" in text.output
+    bad = runner.invoke(app, ["mixture", str(path), "--columns", "eruptions,nosuch"])
+    assert bad.exit_code == 2 and "nosuch" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_component_trapped_by_a_repeated_point_is_reported_and_a_prior_fixes_it():
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(5, 1, (100, 2)),
+                   np.tile([[2.5, 2.5]], (5, 1))])
+    fit = mk.fit(mk.GaussianMixture(3), x)
+    assert not fit.converged and fit.cov is None
+    (d,) = fit.diagnostics
+    assert d.code == "degenerate_component" and d.severity == "error"
+    assert "component 2" in d.message and "InverseWishart" in d.remedy
+    prior = {f"cov{j}": mk.priors.InverseWishart(4.0, np.cov(x.T) / 3) for j in (1, 2, 3)}
+    fixed = mk.fit(mk.GaussianMixture(3), x, prior=prior)
+    assert fixed.converged and fixed.diagnostics == ()
+    smallest = min(np.linalg.eigvalsh(fixed.params[f"cov{j}"]).min() for j in (1, 2, 3))
+    assert smallest > 1e-3
+
+
+def test_the_inverse_wishart_prior_is_scipys():
+    import jax.numpy as jnp
+    from scipy import stats
+
+    prior = mk.priors.InverseWishart(5.0, [[2.0, 0.3], [0.3, 1.0]])
+    value = np.array([[1.0, 0.2], [0.2, 0.7]])
+    ours = float(prior.log_density(jnp.asarray(value), 5.0, jnp.asarray(prior.scale)))
+    assert ours == pytest.approx(stats.invwishart.logpdf(value, 5.0, prior.scale), rel=1e-12)
+    with pytest.raises(mk.ModelError, match="df must exceed"):
+        mk.priors.InverseWishart(0.5, np.eye(2))
+    with pytest.raises(mk.ModelError, match="covariance matrix"):
+        mk.fit(mk.Normal(), [1.0, 2.0, 3.0], prior={"sd": prior})

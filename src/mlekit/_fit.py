@@ -550,8 +550,11 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
     diagnostics = convergence_diagnostics(
         result, objective.n, unidentified,
         plain.hess(result.hess) if layout.basis and result.grad.size else None)
-    why = model.diverging(objective.x, params) if converged else None
-    if why is not None:
+    why = model.diverging(objective.x, params) if converged and prior is None else None
+    if isinstance(why, Diagnostic):  # the model's own account (a collapsing component)
+        converged, message = False, why.message
+        diagnostics += (why,)
+    elif why is not None:
         converged, message = False, why
         diagnostics += (Diagnostic(
             "estimate_at_infinity", "error", why,

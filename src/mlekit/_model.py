@@ -211,10 +211,11 @@ class Model:
         fit's own diagnostics stand)."""
         return None
 
-    def diverging(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> str | None:
+    def diverging(self, x: np.ndarray, params: Mapping[str, np.ndarray]):
         """Why an estimate at which Newton's tests pass is no maximum but a point on the way to
         one at infinity (the likelihood still rises, however slowly), or None: the default, for
-        models where a vanishing score means a stationary point."""
+        models where a vanishing score means a stationary point. It may return a Diagnostic
+        (an error) instead of a message, with its own code and remedy."""
         return None
 
     def nonregular(self, params: Mapping[str, np.ndarray]) -> tuple[str, ...]:

@@ -62,7 +62,14 @@ def _check_one(model, name: str, prior, fixed) -> None:
     if name in fixed:
         raise ModelError(f"prior[{name!r}]: {name} is fixed (fixed={{{name!r}: ...}}), so a "
                          "prior on it changes nothing; drop one of the two.")
-    constraint = model.params[name].constraint
+    spec = model.params[name]
+    constraint = spec.constraint
+    if prior.matrix:
+        if not isinstance(constraint, PositiveDefinite) or spec.shape != prior.scale.shape:
+            raise ModelError(f"prior[{name!r}] = {prior!r} is a prior on a {prior.scale.shape} "
+                             f"covariance matrix; {name} must be {constraint.describe()} of "
+                             f"shape {spec.shape}.")
+        return
     if isinstance(constraint, (SimplexConstraint, PositiveDefinite)):
         raise ModelError(f"prior[{name!r}]: priors are densities on each entry of a parameter, "
                          f"and {name} must be {constraint.describe()} (its entries are not free "

@@ -36,6 +36,9 @@ COVARIANCES = ("full", "tied", "diag", "spherical")
 LOG_2PI = math.log(2.0 * math.pi)
 #: EM for the start: until the log-likelihood's relative change is below EM_TOL
 EM_TOL, EM_MAXITER = 1e-10, 2000
+#: a component whose covariance's smallest eigenvalue is below this fraction of the data's
+#: largest variance has collapsed (Old Faithful's thinnest legitimate component: 3e-3)
+COLLAPSE = 1e-6
 
 
 class GaussianMixture(Model):
@@ -130,6 +133,33 @@ class GaussianMixture(Model):
     def start(self, x):
         """EM to its own convergence from a k-means++ start (``seed``), in canonical order."""
         return self.canonical(em(self, np.asarray(x, dtype=float), self.seed)[0])
+
+    def diverging(self, x, params):
+        """A component collapsing onto a point or a few collinear points: its covariance's
+        smallest eigenvalue below COLLAPSE of the data's largest variance, or fewer than d + 1
+        observations' worth of weight in it. The likelihood is unbounded there (it grows
+        without limit as the covariance shrinks), so what Newton stopped at is no MLE."""
+        from .._diagnostics import Diagnostic
+
+        x = np.asarray(x, dtype=float)
+        spread = float(np.max(np.linalg.eigvalsh(np.atleast_2d(np.cov(x, rowvar=False)))))
+        weights = np.asarray(params["weights"]) if self.k >= 2 else np.ones(1)
+        for j in range(self.k):
+            smallest = float(np.min(np.linalg.eigvalsh(self._cov(params, j))))
+            size = weights[j] * x.shape[0]
+            if smallest < COLLAPSE * spread or size < self.d + 1:
+                return Diagnostic(
+                    "degenerate_component", "error",
+                    f"component {j + 1} of {self.name} collapses: the smallest eigenvalue of "
+                    f"its covariance is {smallest:.3g} ({smallest / spread:.1e} of the data's "
+                    f"largest variance), with about {size:.1f} observations in it (repeated "
+                    "values, or a few points on a line): the likelihood grows without bound as "
+                    "that covariance shrinks, so this is no maximum likelihood estimate",
+                    "put a prior on the covariances (a MAP fit), e.g. prior={'cov1': "
+                    "mk.priors.InverseWishart(d + 2, np.cov(x.T) / k**(2 / d)), ...} (mclust's "
+                    "default), or use fewer components (mk.select_k), or starts= to look for a "
+                    "regular maximum")
+        return None
 
     def starting_points(self, x, number, seed):
         """EM from k-means++ centres of other seeds (``seed`` + 1, + 2, ...), on a strided
