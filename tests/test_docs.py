@@ -10,6 +10,8 @@ import pytest
 import mlekit
 from mlekit import _expr, _families, _fit, _model, _penalties, _regularization, _result, priors
 from mlekit._inference import bootstrap, comparison, profile, testing
+from mlekit._mixtures import gaussian as mixture_gaussian
+from mlekit._mixtures import general as mixture_general
 from mlekit._mixtures import select as mixture_select
 from mlekit._regression import api as regression_api
 
@@ -18,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MODULES = [*_families._MODULES, _families, _fit, _model, _result, _expr, comparison, testing,
            profile, bootstrap, regression_api, priors, _penalties, _regularization,
-           mixture_select,
+           mixture_select, mixture_gaussian, mixture_general,
            importlib.import_module("mlekit._regression.nls")]  # the package's nls is the function
 
 

@@ -234,3 +234,100 @@ def test_the_inverse_wishart_prior_is_scipys():
         mk.priors.InverseWishart(0.5, np.eye(2))
     with pytest.raises(mk.ModelError, match="covariance matrix"):
         mk.fit(mk.Normal(), [1.0, 2.0, 3.0], prior={"sd": prior})
+
+
+def test_every_interval_type_and_transforms_work_on_a_mixture(faithful):
+    fit = mk.fit(mk.GaussianMixture(2), faithful)
+    wald = fit.conf_int()
+    profile = fit.conf_int(method="profile")
+    lo, hi = profile["weights"]
+    assert np.all(lo < fit.params["weights"]) and np.all(fit.params["weights"] < hi)
+    np.testing.assert_allclose(lo, wald["weights"][0], rtol=0.05)  # near-quadratic here
+    boot = fit.conf_int(method="bootstrap", replicates=50, seed=1)
+    assert np.all(boot["means"][0] < fit.params["means"])
+    # the mixture's mean waiting time: by invariance the MLE is the sample mean
+    mean = fit.transform("weights[0] * means[0,1] + weights[1] * means[1,1]")
+    assert mean.value == pytest.approx(faithful[:, 1].mean(), rel=1e-9) and mean.se > 0
+
+
+# -- mixtures of any univariate families --------------------------------------------------------
+def _scipy_mixture_optimum(logpdfs, x, theta0):
+    """The maximum of sum log(sum_j w_j f_j) with scipy.stats densities, by scipy's optimizer
+    from theta0 (its own implementation of the likelihood: the reference)."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
+    def nll(theta):
+        return -float(np.sum(logsumexp(np.stack(logpdfs(x, theta), axis=1), axis=1)))
+
+    res = minimize(nll, theta0, method="Nelder-Mead",
+                   options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 40_000, "maxfev": 40_000})
+    return -res.fun, res.x
+
+
+def test_a_gamma_mixture_reaches_the_scipy_optimum():
+    from scipy import stats
+
+    rng = np.random.default_rng(1)
+    x = np.r_[rng.gamma(2.0, 1.0, 400), rng.gamma(20.0, 0.5, 300)]
+    fit = mk.fit(mk.Mixture(mk.Gamma(), k=2), x)
+    assert fit.converged
+    p = fit.params
+
+    def logpdfs(x, t):  # t: logit w, log shapes, log rates
+        w = 1 / (1 + np.exp(-t[0]))
+        return [np.log(w) + stats.gamma.logpdf(x, np.exp(t[1]), scale=np.exp(-t[2])),
+                np.log1p(-w) + stats.gamma.logpdf(x, np.exp(t[3]), scale=np.exp(-t[4]))]
+
+    w = p["weights"][0]
+    theta = np.log([w / (1 - w), p["shape1"], p["rate1"], p["shape2"], p["rate2"]])
+    ll, best = _scipy_mixture_optimum(logpdfs, x, theta + 0.05)
+    assert fit.loglik >= ll - 1e-8 * abs(ll)
+    np.testing.assert_allclose(best, theta, atol=1e-4)
+    assert fit.params["shape1"] < fit.params["shape2"]  # ordered by their means
+
+
+def test_a_mixture_of_different_families_masks_each_support():
+    from scipy import stats
+
+    rng = np.random.default_rng(1)
+    x = np.r_[rng.normal(-3.0, 1.0, 300), rng.exponential(2.0, 300)]
+    fit = mk.fit(mk.Mixture([mk.Normal(), mk.Exponential()]), x)
+    assert fit.converged and fit.diagnostics == ()
+    p = fit.params
+
+    def logpdfs(x, t):
+        w = 1 / (1 + np.exp(-t[0]))
+        return [np.log(w) + stats.norm.logpdf(x, t[1], np.exp(t[2])),
+                np.log1p(-w) + stats.expon.logpdf(x, scale=np.exp(-t[3]))]
+
+    w = p["weights"][0]
+    theta = np.array([np.log(w / (1 - w)), p["mean1"], np.log(p["sd1"]), np.log(p["rate2"])])
+    ll, best = _scipy_mixture_optimum(logpdfs, x, theta + 0.05)
+    assert fit.loglik >= ll - 1e-8 * abs(ll)
+    np.testing.assert_allclose(best, theta, atol=1e-4)
+    resp = fit.predict_proba()
+    assert np.all(resp[x < 0, 0] == 1.0)  # no exponential density below 0
+
+
+def test_poisson_mixtures_sample_and_classify():
+    rng = np.random.default_rng(2)
+    x = np.r_[rng.poisson(2.0, 600), rng.poisson(9.0, 400)].astype(float)
+    fit = mk.fit(mk.Mixture(mk.Poisson(), k=2), x, starts=4)
+    assert fit.converged and len(fit.optima) >= 1
+    assert fit.params["lambda1"] == pytest.approx(2.0, abs=0.3)
+    assert fit.params["lambda2"] == pytest.approx(9.0, abs=0.5)
+    draws = fit.sample(5000, seed=0)
+    assert draws.mean() == pytest.approx(x.mean(), rel=0.05)
+    assert fit.predict([0.0, 15.0]).tolist() == [0, 1]
+
+
+def test_bad_mixtures_are_refused():
+    with pytest.raises(mk.ModelError, match="k must be a number of components >= 2"):
+        mk.Mixture(mk.Gamma(), k=1)
+    with pytest.raises(mk.ModelError, match="two or more families"):
+        mk.Mixture([mk.Gamma()])
+    with pytest.raises(mk.ModelError, match="univariate families"):
+        mk.Mixture([mk.Normal(), mk.MultivariateNormal()])
+    with pytest.raises(mk.DataError, match="outside the support of every component"):
+        mk.fit(mk.Mixture(mk.Exponential(), k=2), [1.0, 2.0, -1.0, 3.0, 4.0, 5.0])

@@ -22,7 +22,7 @@ from ._inference.bootstrap import BootstrapResult  # noqa: E402
 from ._inference.comparison import Comparison, compare  # noqa: E402
 from ._inference.intervals import ConfidenceInterval  # noqa: E402
 from ._inference.testing import TestResult, lr_test  # noqa: E402
-from ._mixtures import GaussianMixture, SelectK, select_k  # noqa: E402
+from ._mixtures import GaussianMixture, Mixture, SelectK, select_k  # noqa: E402
 from ._model import Support  # noqa: E402
 from ._model import UserModel as Model  # noqa: E402
 from ._params import (  # noqa: E402
@@ -48,6 +48,6 @@ __all__ = [
     "family", "families", "FAMILIES", *_CLASSES, "Real", "Positive", "UnitInterval", "Interval",
     "GreaterThanBound", "Simplex", "CovMatrix",
     "priors", "L1", "L2", "ElasticNet", "Penalty", "cv", "path", "CVResult", "Path",
-    "GaussianMixture", "select_k", "SelectK",
+    "GaussianMixture", "Mixture", "select_k", "SelectK",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

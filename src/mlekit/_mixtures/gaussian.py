@@ -44,7 +44,17 @@ COLLAPSE = 1e-6
 class GaussianMixture(Model):
     """A mixture of ``k`` d-dimensional normals with ``covariance`` structure "full" (each its
     own), "tied" (one shared), "diag" (each diagonal) or "spherical" (each a multiple of I).
-    ``seed`` seeds the k-means++ start."""
+    ``seed`` seeds the k-means++ start.
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.r_[rng.normal(0, 1, (200, 2)), rng.normal(5, 1, (100, 2))]
+    >>> fit = mk.fit(mk.GaussianMixture(2), x)
+    >>> fit.params["weights"].round(2).tolist(), np.abs(fit.params["means"].round(0)).tolist()
+    ([0.67, 0.33], [[0.0, 0.0], [5.0, 5.0]])
+    """
 
     event_ndim = 1
 
