@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import machine  # noqa: E402
+from run import machine, machine_line  # noqa: E402
 
 SEED = 20261130
 TARGET = 5.0
@@ -49,8 +49,7 @@ def main(argv=None) -> dict:
     from mlekit._mixtures.gaussian import em_steps
 
     info = machine()
-    print(f"machine: {info['cpu']}, {info['cores']} cores; numpy {info['numpy']}, "
-          f"jax {info['jax']} ({info['jax_backend']})")
+    print(machine_line(info))
     x = make_data(args.n)
     model, x = mk.GaussianMixture(3).prepare(x)
     start = {"weights": np.array([0.3, 0.3, 0.4]),

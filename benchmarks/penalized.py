@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import machine  # noqa: E402
+from run import machine, machine_line  # noqa: E402
 
 SEED = 20261130
 
@@ -94,8 +94,7 @@ def main(argv=None) -> dict:
     from mlekit._regularization import alpha_max
 
     info = machine()
-    print(f"machine: {info['cpu']}, {info['cores']} cores; numpy {info['numpy']}, "
-          f"jax {info['jax']} ({info['jax_backend']})")
+    print(machine_line(info))
     X, y = make_data(args.n, args.p)
     fit = mk.glm(X=X, y=y, family="binomial")
     top = alpha_max(fit._context.model, fit._context.x, {}, mk.L1(1.0))

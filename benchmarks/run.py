@@ -142,6 +142,12 @@ def run_cli(tmp: Path) -> dict:
             "median_s": statistics.median(times), "import_s": time.perf_counter() - t0}
 
 
+def machine_line(info: dict) -> str:
+    """One line naming the machine and the numeric stack, for a benchmark's header."""
+    return (f"machine: {info['cpu']}, {info['cores']} cores; numpy {info['numpy']}, "
+            f"jax {info['jax']} ({info['jax_backend']})")
+
+
 def machine() -> dict:
     import jax
 
