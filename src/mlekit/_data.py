@@ -145,14 +145,19 @@ class Chunks:
     n: int
 
     @classmethod
-    def from_array(cls, x: np.ndarray) -> Chunks:
+    def from_array(cls, x: np.ndarray, weights: np.ndarray | None = None) -> Chunks:
+        """``x`` in chunks; ``weights`` (frequency weights, one per observation) become the
+        chunks' weights, 0 on the padding as always."""
         n = x.shape[0]
         full = n // CHUNK
         parts = []
         # jax.device_put, not jnp.asarray: the same copy, 4x less overhead (1.3 vs 5.2 ms per 1e6)
         if full:
             ones = jnp.ones(CHUNK)
-            parts = [(jax.device_put(x[i * CHUNK:(i + 1) * CHUNK]), ones) for i in range(full)]
+            parts = [(jax.device_put(x[i * CHUNK:(i + 1) * CHUNK]),
+                      ones if weights is None else
+                      jax.device_put(np.ascontiguousarray(weights[i * CHUNK:(i + 1) * CHUNK])))
+                     for i in range(full)]
         rest = n - full * CHUNK
         if rest:
             size = bucket(rest)
@@ -160,6 +165,6 @@ class Chunks:
             tail[:] = x[0]
             tail[:rest] = x[full * CHUNK:]
             w = np.zeros(size)
-            w[:rest] = 1.0
+            w[:rest] = 1.0 if weights is None else weights[full * CHUNK:]
             parts.append((jax.device_put(tail), jax.device_put(w)))
         return cls(tuple(parts), n)

@@ -20,7 +20,7 @@ from ._diagnostics import (
     running_off,
     small_sample_diagnostic,
 )
-from ._errors import BoundaryEstimate, FitError, ModelError, NoEstimate
+from ._errors import BoundaryEstimate, DataError, FitError, ModelError, NoEstimate
 from ._families import family as family_by_name
 from ._inference.context import FitContext
 from ._inference.covariances import check_kind
@@ -51,6 +51,7 @@ def fit(
     strict: bool = False,
     prior: Mapping[str, object] | None = None,
     penalty=None,
+    weights=None,
 ) -> Fit:
     r"""Fit ``model`` to ``data`` by maximum likelihood.
 
@@ -95,6 +96,11 @@ def fit(
     penalty : mk.L2, mk.L1 or mk.ElasticNet, optional
         A penalty on a regression's coefficients (shorthand for Normal / Laplace priors,
         without their constants); L1 terms are solved by proximal Newton, with exact zeros.
+    weights : array-like, optional
+        Frequency weights, one per observation (>= 0): observation i counts ``weights[i]``
+        times, so integer weights give the fit of the data with the rows repeated; ``n`` is
+        their sum. (Covariances other than the observed one, the bootstrap, the score test and
+        multiple starts do not take weights yet, and say so.)
 
     Returns
     -------
@@ -112,11 +118,11 @@ def fit(
     """
     return fit_with(model, data, fixed=fixed, start=start, maxiter=maxiter, cov=cov,
                     groups=groups, starts=starts, seed=seed, strict=strict, prior=prior,
-                    penalty=penalty)
+                    penalty=penalty, weights=weights)
 
 
 def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed", groups=None,
-             starts=None, seed=0, strict=False, prior=None, penalty=None,
+             starts=None, seed=0, strict=False, prior=None, penalty=None, weights=None,
              explain_prior: bool = True) -> Fit:
     """:func:`fit`, and for callers that fit many times (a penalty's path, cross-validation)
     ``explain_prior=False``: a MAP fit then skips asking the model whether the data alone
@@ -128,7 +134,8 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
     if not isinstance(strict, bool):
         raise ModelError(f"strict={strict!r} must be True or False.")
     x, lo, hi = observe(data, "data", ndim=1 + model.event_ndim,
-                        measure=not model.stats_prove_support)
+                        measure=not model.stats_prove_support or weights is not None)
+    weights = _check_weights(weights, x.shape[0])
     on_boundary, found = {}, ()
     # with a prior, data without an interior MLE (a boundary, no estimate) may still have a
     # posterior mode: the likelihood's verdict becomes a note, and the posterior is maximized
@@ -172,11 +179,13 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
         if without_prior and not start:  # the data's own start rule sits at the boundary
             start_values = _prior_starts(priors, without_prior, model)
         search = _check_starts(model, starts, seed)
+        if search is not None and weights is not None:
+            raise ModelError("starts= does not take weights= yet; pass start={...} instead.")
         if search is not None and priors:
             raise ModelError("starts= searches for maxima of the likelihood; with a prior or "
                              "penalty it is not available yet: pass start={...} instead.")
         out = _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxiter,
-                           stats, search, priors)
+                           stats, search, priors, weights)
         if shown:
             out = dataclasses.replace(out, prior=shown)
         if _no_clean_maximum(out) or (priors and out.converged and explain_prior):
@@ -196,6 +205,30 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
     if strict:
         _raise_errors(out)
     return out if cov == "observed" or not out.converged else out.cov_as(cov, groups=groups)
+
+
+def _check_weights(weights, n: int) -> np.ndarray | None:
+    """Frequency weights: one finite number >= 0 per observation, not all 0."""
+    if weights is None:
+        return None
+    raw = weights.to_numpy() if hasattr(weights, "to_numpy") else weights
+    w = np.asarray(raw, dtype=float).ravel()
+    if w.shape != (n,):
+        raise DataError(f"weights has {w.size} values for {n} observations; give one per "
+                        "observation.")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(f"weights[{i}] = {float(w[i])!r}: frequency weights must be finite "
+                        "and >= 0 (how many times each observation counts).")
+    if not np.any(w > 0):
+        raise DataError("every weight is 0: there is nothing to fit.")
+    return w
+
+
+def _count(total: float) -> int | float:
+    """n as reported: an integer where the weights add up to one."""
+    return int(round(total)) if abs(total - round(total)) < 1e-9 * max(1.0, total) else total
 
 
 def _prior_names(model, prior, penalty) -> set[str]:
@@ -229,7 +262,7 @@ def _without_prior(err) -> Diagnostic:
 
 
 def _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxiter, stats,
-                 search=None, priors=None):
+                 search=None, priors=None, weights=None):
     """Maximize over data that passed the checks: order statistics and boundary estimates
     first, then Newton on the rest (from several starts with ``search``); infer and
     diagnose."""
@@ -238,9 +271,10 @@ def _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxit
                 (model.boundary_estimate(x).items() if model.presolved else ())
                 if n not in fixed_values}
     held = {**boundary, **on_boundary}
-    run = _maximize(model, x, fixed_values, held, start_values, maxiter, stats, priors)
+    run = _maximize(model, x, fixed_values, held, start_values, maxiter, stats, priors, weights)
     fallback = None
-    if run.result.status is not Status.CONVERGED and not held and not start_values:
+    if (run.result.status is not Status.CONVERGED and not held and not start_values
+            and weights is None):
         fallback = model.boundary_fallback(x, fixed_values)
     extra = tuple(boundary_diagnostic(err, model) for err in found)
     optima = ()
@@ -370,12 +404,12 @@ def _proven_stats(model, x) -> np.ndarray | None:
     return stats
 
 
-def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None, priors=None
-              ) -> _Run:
+def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None, priors=None,
+              weights=None) -> _Run:
     held = {**fixed, **boundary}
     layout = Layout.of(model, held)
     sample = x[:: max(1, x.shape[0] // START_SAMPLE)]
-    if stats is None and model.sufficient:
+    if stats is None and model.sufficient and weights is None:
         stats = model.suffstats(x)
     log_prior = LogPrior(priors, layout) if priors else None
     l1 = log_prior is not None and log_prior.has_l1
@@ -393,7 +427,7 @@ def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None, prio
         layout = dataclasses.replace(layout, basis=tuple(names))
         held = {**held, BASIS: np.column_stack([np.asarray(T, dtype=np.float64), origin])}
         log_prior = LogPrior(priors, layout) if priors else None
-    objective = Objective(model, layout, held, x, stats, log_prior)
+    objective = Objective(model, layout, held, x, stats, log_prior, weights)
     cold = layout.pack({n: theta0[n] for n in layout.names}, held)
     u0 = cold
     if (objective.stats is None and not start_values and log_prior is None
@@ -548,7 +582,7 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
                    if on_boundary else
                    "order statistics of the data: the maximum of the likelihood in closed form")
     diagnostics = convergence_diagnostics(
-        result, objective.n, unidentified,
+        result, objective.count, unidentified,
         plain.hess(result.hess) if layout.basis and result.grad.size else None)
     why = model.diverging(objective.x, params) if converged and prior is None else None
     if isinstance(why, Diagnostic):  # the model's own account (a collapsing component)
@@ -562,7 +596,7 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
             "or choose the limiting family (e.g. half-normal for the skew normal)"),)
     elif converged and unidentified is None and not run.closed_form and not at_kink:
         off = running_off(plain.loglik, plain.u(run.start), plain.u(result.u),
-                          plain.hess(result.hess), objective.n, layout.plain())
+                          plain.hess(result.hess), objective.count, layout.plain())
         if off is not None:
             converged = False
             message = "the likelihood rises towards the edge of the parameter space"
@@ -576,11 +610,12 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
         cov, se = None, dict.fromkeys(se)
     else:
         k = layout.k + len(boundary) + len(pinned)
-        if unidentified is None and not on_boundary and prior is None:
+        if (unidentified is None and not on_boundary and prior is None
+                and objective.weights is None):
             deferred = (partial(misspecification_diagnostic, context),)
-        small = small_sample_diagnostic(objective.n, k)
-        diagnostics += ((small,) if small else ()) + tuple(model.notes(params, objective.n,
-                                                                       fixed))
+        count = _count(objective.count)
+        small = small_sample_diagnostic(count, k)
+        diagnostics += ((small,) if small else ()) + tuple(model.notes(params, count, fixed))
     log_posterior, loglik = None, float(result.loglik)
     if prior is not None:  # Newton maximized the log-posterior: take the prior back out
         log_posterior = loglik
@@ -595,14 +630,15 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
         param_names=names,
         loglik=loglik,
         log_posterior=log_posterior,
-        n=objective.n,
+        n=_count(objective.count),
         k=layout.k + sum(int(np.size(v)) for v in boundary.values()) + len(pinned),
         converged=converged,
         message=message,
         iterations=result.iterations,
         _found=diagnostics,
         fixed={n: _plain(v) for n, v in fixed.items()},
-        score_max=float(np.max(np.abs(result.grad)) / objective.n) if result.grad.size else 0.0,
+        score_max=(float(np.max(np.abs(result.grad)) / objective.count) if result.grad.size
+                   else 0.0),
         _shapes=shapes,
         _context=context,
         _deferred=deferred,

@@ -543,7 +543,7 @@ class Fit:
             "loglik": js(self.loglik),
             "aic": js(self.aic),
             "bic": js(self.bic),
-            "n": int(self.n),
+            "n": self.n if isinstance(self.n, float) else int(self.n),
             "k": int(self.k),
             "converged": bool(self.converged),
             "message": self.message,

@@ -52,11 +52,17 @@ class FitContext:
 
     def likelihood_only(self, what: str, smooth_prior_ok: bool = False) -> None:
         """Raise where ``what`` is a method of the likelihood alone and this is a MAP fit
-        (``smooth_prior_ok``: it works on a smooth log-posterior, not across an L1 kink)."""
+        (``smooth_prior_ok``: it works on a smooth log-posterior, not across an L1 kink, and
+        on the weighted log-likelihood), or where ``what`` does not take frequency weights."""
+        from .._errors import ModelError
+
+        if self.objective.weights is not None and not smooth_prior_ok:
+            raise ModelError(f"{what} does not take frequency weights yet: for a weighted fit "
+                             "use the observed information (fit.se, conf_int()) or the profile, "
+                             "or repeat the rows instead of weighting them.")
         prior = self.objective.prior
         if prior is None or (smooth_prior_ok and not prior.has_l1):
             return
-        from .._errors import ModelError
 
         kind = "a MAP fit with an L1 term" if smooth_prior_ok else "a MAP fit (a prior)"
         raise ModelError(f"{what} is not available for {kind}: its uncertainty is the Laplace "

@@ -62,15 +62,16 @@ class LinearPredictor:
     with the k x k results mapped by ``t`` (T, or None for plain coordinates)."""
 
     def __init__(self, model: Model, x: np.ndarray, k: int, others, design: np.ndarray,
-                 eta0: np.ndarray | None, t: np.ndarray | None):
+                 eta0: np.ndarray | None, t: np.ndarray | None, weights=None):
         self.model, self.k, self.others = model, k, others  # u = [coefficients (k), others]
         self.design, self.eta0, self.t = design, eta0, t
         rest = np.delete(np.arange(x.shape[1]), np.arange(x.shape[1])[model.design_columns])
-        self.chunks = Chunks.from_array(np.ascontiguousarray(x[:, rest]))
+        self.chunks = Chunks.from_array(np.ascontiguousarray(x[:, rest]), weights)
         self.n = x.shape[0]
 
     @classmethod
-    def of(cls, model: Model, layout, fixed, x: np.ndarray) -> LinearPredictor | None:
+    def of(cls, model: Model, layout, fixed, x: np.ndarray, weights=None
+           ) -> LinearPredictor | None:
         """The fast path where it applies: the model has a linear predictor and all its
         coefficients are free, first and in design order (in the layout's basis, or plain)."""
         from .objective import BASIS, Layout
@@ -85,13 +86,13 @@ class LinearPredictor:
         k = len(names)
         others = Layout(layout.names[k:], layout.constraints[k:], layout.shapes[k:])
         if not layout.basis:
-            return cls(model, x, k, others, X, None, None)
+            return cls(model, x, k, others, X, None, None, weights)
         basis = np.asarray(fixed[BASIS], dtype=float)
         T, origin = basis[:, :-1], basis[:, -1]
         rows = np.linalg.norm(T, axis=1, keepdims=True)  # T = D^-1 R^-1: rows free of D
         if np.linalg.cond(T / np.where(rows > 0, rows, 1.0)) > CONDITION_FOR_COPY:
-            return cls(model, x, k, others, X @ T, X @ origin, None)
-        return cls(model, x, k, others, X, None, basis)
+            return cls(model, x, k, others, X @ T, X @ origin, None, weights)
+        return cls(model, x, k, others, X, None, basis, weights)
 
     def _coefficients(self, v: np.ndarray) -> np.ndarray:
         """The vector the design multiplies: v (plain, or Z = X T), else origin + T v."""
