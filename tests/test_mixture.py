@@ -331,3 +331,15 @@ def test_bad_mixtures_are_refused():
         mk.Mixture([mk.Normal(), mk.MultivariateNormal()])
     with pytest.raises(mk.DataError, match="outside the support of every component"):
         mk.fit(mk.Mixture(mk.Exponential(), k=2), [1.0, 2.0, -1.0, 3.0, 4.0, 5.0])
+
+
+def test_intervals_on_a_mixture_of_families():
+    rng = np.random.default_rng(3)
+    x = np.r_[rng.exponential(1.0, 300), rng.exponential(8.0, 200)]
+    fit = mk.fit(mk.Mixture(mk.Exponential(), k=2), x)
+    assert fit.converged and fit.params["rate1"] > fit.params["rate2"]  # means ascending
+    profile = fit.conf_int(method="profile")
+    boot = fit.conf_int(method="bootstrap", replicates=50, seed=0)
+    for name in ("rate1", "rate2"):
+        assert profile[name][0] < fit.params[name] < profile[name][1]
+        assert boot[name][0] < fit.params[name] < boot[name][1]
