@@ -260,8 +260,7 @@ def _scipy_mixture_optimum(logpdfs, x, theta0):
     def nll(theta):
         return -float(np.sum(logsumexp(np.stack(logpdfs(x, theta), axis=1), axis=1)))
 
-    res = minimize(nll, theta0, method="Nelder-Mead",
-                   options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 40_000, "maxfev": 40_000})
+    res = minimize(nll, theta0, method="BFGS", options={"gtol": 1e-9})
     return -res.fun, res.x
 
 
