@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 import mlekit
-from mlekit import _expr, _families, _fit, _model, _penalties, _regularization, _result, priors
+from mlekit import (
+    _censored,
+    _expr,
+    _families,
+    _fit,
+    _model,
+    _penalties,
+    _regularization,
+    _result,
+    priors,
+)
 from mlekit._inference import bootstrap, comparison, profile, testing
 from mlekit._mixtures import gaussian as mixture_gaussian
 from mlekit._mixtures import general as mixture_general
@@ -20,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MODULES = [*_families._MODULES, _families, _fit, _model, _result, _expr, comparison, testing,
            profile, bootstrap, regression_api, priors, _penalties, _regularization,
-           mixture_select, mixture_gaussian, mixture_general,
+           mixture_select, mixture_gaussian, mixture_general, _censored,
            importlib.import_module("mlekit._regression.nls")]  # the package's nls is the function
 
 

@@ -10,6 +10,7 @@ from ._jax_setup import configure as _configure
 _configure()
 
 from . import priors  # noqa: E402
+from ._censored import Censored, Survival  # noqa: E402
 from ._data import as_observations  # noqa: E402
 from ._diagnostics import Diagnostic  # noqa: E402
 from ._errors import DataError, FitError, MlekitError, ModelError  # noqa: E402
@@ -48,6 +49,6 @@ __all__ = [
     "family", "families", "FAMILIES", *_CLASSES, "Real", "Positive", "UnitInterval", "Interval",
     "GreaterThanBound", "Simplex", "CovMatrix",
     "priors", "L1", "L2", "ElasticNet", "Penalty", "cv", "path", "CVResult", "Path",
-    "GaussianMixture", "Mixture", "select_k", "SelectK",
+    "GaussianMixture", "Mixture", "select_k", "SelectK", "Censored", "Survival",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

@@ -9,6 +9,7 @@ from functools import partial
 
 import numpy as np
 
+from ._censored import Censored, CensoredModel
 from ._data import check_range, has_spread, observe
 from ._diagnostics import (
     Diagnostic,
@@ -128,6 +129,8 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
     ``explain_prior=False``: a MAP fit then skips asking the model whether the data alone
     would have a maximum (for a binary GLM an exact separation check, costlier than the fit)."""
     model = _resolve_model(model)
+    if isinstance(data, Censored):  # the family's likelihood of censored observations
+        model, data = CensoredModel(model), data.rows
     check_kind(cov, groups)
     if not (isinstance(maxiter, int) and maxiter >= 0):
         raise ModelError(f"maxiter={maxiter!r} must be a non-negative integer, e.g. 200.")
