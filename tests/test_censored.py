@@ -85,3 +85,12 @@ def test_censored_data_are_coded_and_checked():
         mk.fit(mk.LogNormal(), mk.Censored([-1.0, 2.0, 3.0], [1.0, 2.0, 3.0]))
     with pytest.raises(mk.DataError, match="event has values"):
         mk.Survival([1.0, 2.0], [0, 5])
+
+
+def test_data_that_are_all_censored_on_one_side_have_no_mle():
+    fit = mk.fit(mk.Weibull(), mk.Survival([1.0, 2.0, 3.0, 4.0, 5.0], [0, 0, 0, 0, 0]))
+    assert not fit.converged and fit.diagnostics[0].code == "no_estimate"
+    assert "every observation is right-censored" in fit.diagnostics[0].message
+    left = mk.fit(mk.LogNormal(), mk.Censored([None, None, None], [1.0, 2.0, 3.0]))
+    assert "left-censored" in left.diagnostics[0].message
+

@@ -23,7 +23,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import DataError, ModelError
+from ._errors import DataError, ModelError, NoEstimate
 from ._model import Model
 
 EXACT, LEFT, RIGHT, INTERVAL = 0.0, 1.0, 2.0, 3.0
@@ -146,6 +146,16 @@ class CensoredModel(Model):
             kind == LEFT, cdf_hi, jnp.where(kind == RIGHT, sf_lo, interval)))
 
     def prepare(self, x, span=None):
+        kinds = set(np.unique(x[:, 2]).tolist())
+        if kinds in ({RIGHT}, {LEFT}):
+            side = "right" if kinds == {RIGHT} else "left"
+            where = "beyond the largest" if side == "right" else "below the smallest"
+            raise NoEstimate(
+                f"every observation is {side}-censored: the {self.family.name} likelihood keeps "
+                f"increasing as the distribution moves {where} censoring time, so no maximum "
+                "likelihood estimate exists",
+                "observe some exact values or intervals, fix a parameter (fixed={...}), or fit "
+                "with a prior (prior={...}) that bounds it")
         ends = np.r_[x[:, 0], x[:, 1]]
         bad = self.family.support.violations(ends)
         if bad.any():
