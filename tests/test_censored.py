@@ -3,25 +3,19 @@ only), references in tests/reference/censored.R / .out."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import mlekit as mk
-from conftest import shared_csv
+from conftest import reference_block, shared_csv
 
 OUT = Path(__file__).parent / "reference" / "censored.out"
 
 
 def _r(title_start: str) -> dict:
-    blocks = re.split(r"^==== (.*) ====$", OUT.read_text(), flags=re.M)
-    for title, body in zip(blocks[1::2], blocks[2::2], strict=True):
-        if title.startswith(title_start):
-            return {line.split()[0]: np.array([float(v) for v in line.split()[1:]])
-                    for line in body.strip().splitlines()}
-    raise KeyError(title_start)
+    return reference_block(OUT, title_start)
 
 
 @pytest.mark.parametrize("name", ["fluazinam", "salinity", "smokedfish"])

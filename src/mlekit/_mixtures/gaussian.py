@@ -239,12 +239,9 @@ class GaussianMixture(Model):
         log_w = np.log(np.asarray(params["weights"])) if self.k >= 2 else np.zeros(1)
         comp = np.asarray(self.component_logpdf(jnp.asarray(x), {
             n: jnp.asarray(v) for n, v in params.items()})) + log_w
-        return np.exp(comp - _logsumexp(comp))
+        from scipy.special import logsumexp as np_logsumexp
 
-
-def _logsumexp(a: np.ndarray) -> np.ndarray:
-    top = np.max(a, axis=1, keepdims=True)
-    return top + np.log(np.sum(np.exp(a - top), axis=1, keepdims=True))
+        return np.exp(comp - np_logsumexp(comp, axis=1, keepdims=True))
 
 
 # -- EM ------------------------------------------------------------------------------------------
