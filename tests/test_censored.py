@@ -88,3 +88,233 @@ def test_data_that_are_all_censored_on_one_side_have_no_mle():
     left = mk.fit(mk.LogNormal(), mk.Censored([None, None, None], [1.0, 2.0, 3.0]))
     assert "left-censored" in left.diagnostics[0].message
 
+
+
+AFT_DISTS = ["weibull", "lognormal", "loglogistic", "exponential", "gaussian", "logistic"]
+
+
+@pytest.fixture(scope="module")
+def lung():
+    return shared_csv("lung.csv")
+
+
+def _survreg_scale(fit) -> list:
+    """survreg's parameters: the coefficients, then Log(scale) where it is estimated."""
+    out = [fit.transform(name) for name in fit.param_names if name != "scale"]
+    return out + ([fit.transform("log(scale)")] if "scale" in fit.params else [])
+
+
+def _assert_matches(fit, ref):
+    assert fit.converged
+    assert fit.loglik == pytest.approx(ref["loglik"][0], rel=1e-8)
+    got = _survreg_scale(fit)
+    np.testing.assert_allclose([g.value for g in got], ref["estimate"], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose([g.se for g in got], ref["se"], rtol=1e-4)
+
+
+@pytest.mark.parametrize("dist", AFT_DISTS)
+def test_aft_regression_matches_survreg(lung, dist):
+    fit = mk.aft("Surv(time, status) ~ age + sex", lung, dist=dist)
+    assert fit.param_names[:3] == ("Intercept", "age", "sex")
+    _assert_matches(fit, _r(f'survreg(Surv(time, status) ~ age + sex, lung, dist="{dist}")'))
+
+
+def test_aft_with_interval_and_left_censored_lifetimes_matches_survreg(lung):
+    lo = np.floor(lung["time"] / 30.4) * 30.4
+    hi = np.where(lung["status"] == 2, lo + 30.4, np.nan)
+    table = lung.assign(lo=np.where(lo == 0, np.nan, lo), hi=hi)
+    fit = mk.aft("Censored(lo, hi) ~ age + sex", table, dist="weibull")
+    _assert_matches(fit, _r('survreg(Surv(lo, hi, type="interval2")'))
+    # the same through arrays, with an interval's 0 end read as left-censoring
+    X = lung[["age", "sex"]].to_numpy()
+    arrays = mk.aft(X=X, y=mk.Censored(lo, hi), names=["age", "sex"], dist="weibull")
+    assert arrays.loglik == pytest.approx(fit.loglik, rel=1e-12)
+
+
+def test_aft_with_frequency_weights_matches_survreg(lung):
+    w = np.resize([1.0, 2.0, 3.0], len(lung))
+    fit = mk.aft("Surv(time, status) ~ age + sex", lung.assign(w=w), weights="w")
+    _assert_matches(fit, _r("survreg(Surv(time, status) ~ age + sex, lung, weights="))
+
+
+def test_aft_predictions_and_inference(lung):
+    fit = mk.aft("Surv(time, status) ~ age + sex", lung, dist="lognormal")
+    new = lung.iloc[:3]
+    eta, se = fit.predict(new, scale="link", se=True)
+    beta = [fit.params[c] for c in ("Intercept", "age", "sex")]
+    np.testing.assert_allclose(eta, new[["age", "sex"]].to_numpy() @ beta[1:] + beta[0])
+    median, se_median = fit.predict(new, se=True)  # exp(eta): the lognormal's median
+    np.testing.assert_allclose(median, np.exp(eta))
+    np.testing.assert_allclose(se_median, np.exp(eta) * se)
+    profile = fit.conf_int(method="profile")
+    wald = fit.conf_int()
+    assert profile["age"].lower == pytest.approx(wald["age"].lower, rel=0.05)
+    robust = fit.cov_as("robust")
+    assert robust.se["sex"] > 0 and robust.se["sex"] != fit.se["sex"]
+    smaller = mk.aft("Surv(time, status) ~ age", lung, dist="lognormal")
+    assert mk.lr_test(smaller, fit).p_value < 0.01
+
+
+def test_aft_refuses_bad_specifications(lung):
+    with pytest.raises(mk.ModelError, match="dist="):
+        mk.aft("Surv(time, status) ~ age", lung, dist="gompertz")
+    with pytest.raises(mk.ModelError, match="not a column"):
+        mk.aft("Surv(days, status) ~ age", lung)
+    with pytest.raises(mk.DataError, match="outside the support"):
+        mk.aft("Surv(time, status) ~ age", lung.assign(time=lung["time"] - 100))
+    everyone_alive = mk.aft("Surv(time, status) ~ age", lung.assign(status=0))
+    assert everyone_alive.diagnostics[0].code == "no_estimate"
+
+
+# -- truncation ---------------------------------------------------------------------------------
+
+def _truncnorm_sample(a, b, loc, scale, n, seed):
+    from scipy import stats
+
+    return stats.truncnorm.rvs((a - loc) / scale, (b - loc) / scale, loc=loc, scale=scale,
+                               size=n, random_state=seed)
+
+
+@pytest.mark.parametrize("lower, upper", [(-1.0, 5.0), (0.5, None), (None, 2.0)])
+def test_truncated_normal_matches_scipy_truncnorm(lower, upper):
+    from scipy import optimize, stats
+
+    a, b = (-np.inf if lower is None else lower), (np.inf if upper is None else upper)
+    x = _truncnorm_sample(a, b, 1.0, 2.0, 400, seed=3)
+    fit = mk.fit(mk.Normal(), mk.Truncated(x, lower=lower, upper=upper))
+    assert fit.converged
+
+    def nll(theta):
+        m, s = theta[0], np.exp(theta[1])
+        return -stats.truncnorm.logpdf(x, (a - m) / s, (b - m) / s, loc=m, scale=s).sum()
+
+    m, s = fit.params["mean"], fit.params["sd"]
+    assert fit.loglik == pytest.approx(-nll([m, np.log(s)]), rel=1e-12)
+    best = optimize.minimize(nll, [np.mean(x), np.log(np.std(x))], method="Nelder-Mead",
+                             options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000})
+    np.testing.assert_allclose([m, np.log(s)], best.x, rtol=1e-6, atol=1e-7)
+    assert fit.loglik >= -best.fun - 1e-9
+
+
+def test_truncation_combined_with_censoring_matches_a_direct_likelihood():
+    from scipy import optimize, stats
+
+    rng = np.random.default_rng(7)
+    t = stats.weibull_min.rvs(1.5, scale=10.0, size=3000, random_state=rng)
+    entry = rng.uniform(0, 8, t.size)  # delayed entry: only lifetimes past entry are seen
+    seen = t > entry
+    t, entry = t[seen], entry[seen]
+    stop = entry + rng.exponential(12, t.size)
+    event = t <= stop
+    time = np.minimum(t, stop)
+    data = mk.Truncated(mk.Survival(time, event), lower=entry)
+    fit = mk.fit(mk.Weibull(), data)
+
+    def nll(theta):
+        k, lam = np.exp(theta)
+        d = stats.weibull_min(k, scale=lam)
+        return -(np.where(event, d.logpdf(time), d.logsf(time)) - d.logsf(entry)).sum()
+
+    best = optimize.minimize(nll, [0.0, 2.0], method="Nelder-Mead",
+                             options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
+    np.testing.assert_allclose(np.log([fit.params["shape"], fit.params["scale"]]), best.x,
+                               rtol=1e-6)
+    assert fit.loglik == pytest.approx(-nll(np.log([fit.params["shape"],
+                                                    fit.params["scale"]])), rel=1e-12)
+    naive = mk.fit(mk.Weibull(), mk.Survival(time, event))  # ignoring entry: biased
+    assert abs(fit.params["shape"] - 1.5) < abs(naive.params["shape"] - 1.5)
+
+
+def test_zero_truncated_poisson_solves_its_score_equation():
+    x = np.array([1, 2, 1, 3, 1, 1, 2, 4, 1, 2, 5, 1])
+    fit = mk.fit(mk.Poisson(), mk.Truncated(x, lower=1))
+    lam = fit.params["lambda"]
+    assert lam / -np.expm1(-lam) == pytest.approx(x.mean(), rel=1e-10)  # E[X | X >= 1]
+
+
+def test_discrete_censoring_ends_are_inclusive():
+    from scipy import stats
+
+    fit = mk.fit(mk.Poisson(), mk.Censored([2, 3, 1, 0, 6], [4, 3, 1, 2, None]))
+    d = stats.poisson(fit.params["lambda"])
+    expected = (np.log(d.cdf(4) - d.cdf(1)) + d.logpmf(3) + d.logpmf(1) + np.log(d.cdf(2))
+                + d.logsf(5))
+    assert fit.loglik == pytest.approx(expected, rel=1e-12)
+
+
+def test_truncated_data_are_checked():
+    with pytest.raises(mk.DataError, match="outside its truncation range"):
+        mk.Truncated([0.5, 3.0], lower=1.0)
+    with pytest.raises(mk.DataError, match="lower < upper"):
+        mk.Truncated([0.5], lower=1.0, upper=0.0)
+    with pytest.raises(mk.DataError, match="lower= or upper="):
+        mk.Truncated([0.5, 1.0])
+    with pytest.raises(mk.DataError, match="one number or one per observation"):
+        mk.Truncated([0.5, 1.0, 2.0], lower=[0.0, 0.1])
+    # a bound at the support's end truncates nothing
+    x = [0.5, 1.2, 2.0, 0.7, 3.1]
+    same = mk.fit(mk.Gamma(), mk.Truncated(x, lower=0.0))
+    assert same.loglik == pytest.approx(mk.fit(mk.Gamma(), x).loglik, rel=1e-12)
+
+
+# -- binned data --------------------------------------------------------------------------------
+
+def test_binned_fits_converge_to_the_exact_fit_as_bins_shrink():
+    rng = np.random.default_rng(11)
+    x = rng.gamma(3.0, 1.5, 5000)
+    exact = mk.fit(mk.Gamma(), x)
+    errors = []
+    for width in (1.0, 0.1, 0.01):
+        edges = np.arange(0.0, x.max() + width, width)
+        counts, _ = np.histogram(x, edges)
+        fit = mk.fit(mk.Gamma(), mk.Binned(edges, counts))
+        assert fit.converged and fit.n == x.size
+        errors.append(abs(fit.params["shape"] / exact.params["shape"] - 1))
+    assert errors[0] > errors[1] > errors[2] and errors[2] < 1e-4
+
+
+def test_binned_data_with_open_end_bins_match_a_direct_likelihood():
+    from scipy import stats
+
+    edges, counts = [-np.inf, -1.0, 0.0, 0.5, 1.0, 2.0, np.inf], [30, 120, 80, 90, 110, 70]
+    fit = mk.fit(mk.Normal(), mk.Binned(edges, counts))
+    d = stats.norm(fit.params["mean"], fit.params["sd"])
+    expected = np.dot(counts, np.log(np.diff(d.cdf(edges))))
+    assert fit.loglik == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(mk.DataError, match="one more edge"):
+        mk.Binned([0, 1, 2], [3, 4, 5])
+    with pytest.raises(mk.DataError, match="increase strictly"):
+        mk.Binned([0, 2, 1], [3, 4])
+    with pytest.raises(mk.ModelError, match="weights=counts"):
+        mk.fit(mk.Poisson(), mk.Binned([0, 2, 4], [3, 4]))
+    with pytest.raises(mk.ModelError, match="twice"):
+        mk.fit(mk.Normal(), mk.Binned(edges, counts), weights=np.ones(6))
+
+
+# -- inference and diagnostics on censored fits ---------------------------------------------------
+
+def test_every_inference_works_on_a_censored_fit():
+    data = shared_csv("fluazinam.csv")
+    censored = mk.Censored(data["left"], data["right"])
+    fit = mk.fit(mk.LogNormal(), censored)
+    profile = fit.conf_int(method="profile")
+    assert profile["sdlog"].lower < fit.params["sdlog"] < profile["sdlog"].upper
+    for kind in ("opg", "robust"):
+        assert np.all(np.isfinite(list(fit.cov_as(kind).se.values())))
+    with pytest.raises(mk.ModelError, match="censoring and truncation mechanism"):
+        fit.cov_as("expected")
+    boot = fit.bootstrap(replicates=60, seed=1)
+    assert boot.se["meanlog"] == pytest.approx(fit.se["meanlog"], rel=0.5)
+    at_estimate = fit.score_test({"meanlog": fit.params["meanlog"]})
+    assert at_estimate.p_value == pytest.approx(1, abs=1e-6)
+    many = mk.fit(mk.LogNormal(), censored, starts=4)
+    assert many.loglik == pytest.approx(fit.loglik, rel=1e-10)
+    mapped = mk.fit(mk.LogNormal(), censored, prior={"sdlog": mk.priors.Gamma(2.0, 1.0)})
+    assert mapped.converged and mapped.params["sdlog"] != fit.params["sdlog"]
+    weighted = mk.fit(mk.LogNormal(), censored, weights=np.full(len(censored), 2.0))
+    assert weighted.loglik == pytest.approx(2 * fit.loglik, rel=1e-10)
+    q10 = "exp(meanlog - 1.2815515655446004 * sdlog)"  # the 10% quantile
+    wald, profile = fit.transform(q10), fit.transform(q10, method="profile")
+    assert wald.conf_int.lower < wald.value < wald.conf_int.upper
+    assert profile.conf_int.lower < wald.value < profile.conf_int.upper
+    assert profile.conf_int.lower != pytest.approx(wald.conf_int.lower, rel=1e-3)

@@ -10,7 +10,7 @@ from ._jax_setup import configure as _configure
 _configure()
 
 from . import priors  # noqa: E402
-from ._censored import Censored, Survival  # noqa: E402
+from ._censored import Binned, Censored, Survival, Truncated  # noqa: E402
 from ._data import as_observations  # noqa: E402
 from ._diagnostics import Diagnostic  # noqa: E402
 from ._errors import DataError, FitError, MlekitError, ModelError  # noqa: E402
@@ -36,19 +36,20 @@ from ._params import (  # noqa: E402
     UnitInterval,
 )
 from ._penalties import L1, L2, ElasticNet, Penalty  # noqa: E402
-from ._regression import glm, lm, nls  # noqa: E402
+from ._regression import aft, glm, lm, nls  # noqa: E402
 from ._regularization import CVResult, Path, cv, path  # noqa: E402
 from ._result import Fit  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "fit", "glm", "lm", "nls", "Fit", "Estimate", "ConfidenceInterval", "lr_test", "compare",
+    "fit", "glm", "lm", "nls", "aft", "Fit", "Estimate", "ConfidenceInterval", "lr_test", "compare",
     "TestResult", "Comparison", "BootstrapResult", "Diagnostic", "Model", "Support", "Family",
     "FamilyInfo",
     "family", "families", "FAMILIES", *_CLASSES, "Real", "Positive", "UnitInterval", "Interval",
     "GreaterThanBound", "Simplex", "CovMatrix",
     "priors", "L1", "L2", "ElasticNet", "Penalty", "cv", "path", "CVResult", "Path",
-    "GaussianMixture", "Mixture", "select_k", "SelectK", "Censored", "Survival",
+    "GaussianMixture", "Mixture", "select_k", "SelectK",
+    "Censored", "Survival", "Truncated", "Binned",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

@@ -23,6 +23,7 @@ from ._diagnostics import (
 )
 from ._errors import BoundaryEstimate, DataError, FitError, ModelError, NoEstimate
 from ._families import family as family_by_name
+from ._families.base import Family
 from ._inference.context import FitContext
 from ._inference.covariances import check_kind
 from ._inference.misspecification import misspecification_diagnostic
@@ -129,8 +130,8 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
     ``explain_prior=False``: a MAP fit then skips asking the model whether the data alone
     would have a maximum (for a binary GLM an exact separation check, costlier than the fit)."""
     model = _resolve_model(model)
-    if isinstance(data, Censored):  # the family's likelihood of censored observations
-        model, data = CensoredModel(model), data.rows
+    if isinstance(data, Censored):  # the family's likelihood of incomplete observations
+        model, data, weights = _censored_model(model, data, weights)
     check_kind(cov, groups)
     if not (isinstance(maxiter, int) and maxiter >= 0):
         raise ModelError(f"maxiter={maxiter!r} must be a non-negative integer, e.g. 200.")
@@ -208,6 +209,22 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
     if strict:
         _raise_errors(out)
     return out if cov == "observed" or not out.converged else out.cov_as(cov, groups=groups)
+
+
+def _censored_model(model, data: Censored, weights):
+    """(CensoredModel, rows, weights) for censored / truncated / binned data."""
+    if model.event_ndim or not isinstance(model, Family):
+        raise ModelError(f"censored, truncated and binned data are fitted with a univariate "
+                         f"family (mk.Weibull(), ...); got {model.name}.")
+    if data.weights is not None:
+        if weights is not None:
+            raise ModelError("binned data carry their counts as weights; weights= would count "
+                             "them twice.")
+        if model.support.integer:
+            raise ModelError(f"mk.Binned's bins (e_i, e_i+1] suit continuous families; for "
+                             f"{model.name}, pass the values with weights=counts.")
+        weights = data.weights
+    return CensoredModel(model), data.rows, weights
 
 
 def _check_weights(weights, n: int) -> np.ndarray | None:

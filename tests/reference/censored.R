@@ -30,3 +30,22 @@ for (dist in c("weibull", "exponential")) {
   show(sprintf('survreg(Surv(futime, fustat) ~ 1, ovarian, dist="%s"): (Intercept), log(scale)', dist),
        est, sqrt(diag(vcov(f))), f$loglik[1])
 }
+## accelerated failure time regressions (survreg's coefficients, then Log(scale) where estimated)
+for (dist in c("weibull", "lognormal", "loglogistic", "exponential", "gaussian", "logistic")) {
+  f <- survreg(Surv(time, status) ~ age + sex, lung, dist = dist, control = ctl)
+  est <- if (dist == "exponential") coef(f) else c(coef(f), log(f$scale))
+  show(sprintf('survreg(Surv(time, status) ~ age + sex, lung, dist="%s")', dist),
+       est, sqrt(diag(vcov(f))), f$loglik[2])
+}
+## inspections every 30.4 days: interval-censored deaths, left-censored in the first month
+lo <- floor(lung$time / 30.4) * 30.4
+hi <- ifelse(lung$status == 2, lo + 30.4, NA)
+lo[lo == 0] <- NA
+f <- survreg(Surv(lo, hi, type = "interval2") ~ age + sex, lung, dist = "weibull", control = ctl)
+show('survreg(Surv(lo, hi, type="interval2") ~ age + sex, lung, dist="weibull"), monthly',
+     c(coef(f), log(f$scale)), sqrt(diag(vcov(f))), f$loglik[2])
+## case weights 1, 2, 3, 1, 2, 3, ...
+w <- rep_len(1:3, nrow(lung))
+f <- survreg(Surv(time, status) ~ age + sex, lung, weights = w, dist = "weibull", control = ctl)
+show('survreg(Surv(time, status) ~ age + sex, lung, weights=rep_len(1:3, n), dist="weibull")',
+     c(coef(f), log(f$scale)), sqrt(diag(vcov(f))), f$loglik[2])

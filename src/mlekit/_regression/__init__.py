@@ -1,7 +1,7 @@
 """Regression by maximum likelihood: linear and generalized linear models through formulas or
 arrays, fitted and reported by the same engine as every other model."""
 
-from .api import glm, lm
+from .api import aft, glm, lm
 from .nls import nls
 
-__all__ = ["glm", "lm", "nls"]
+__all__ = ["aft", "glm", "lm", "nls"]

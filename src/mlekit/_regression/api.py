@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._errors import ModelError
-from .design import from_arrays, from_formula
+from .design import _aligned, covariates, from_arrays, from_formula
 from .glm import GLM
 
 
@@ -88,3 +90,78 @@ def lm(formula: str | None = None, data=None, **options):
             raise ModelError(f"lm is the Gaussian model with the identity link; use glm for "
                              f"{key}=.")
     return glm(formula, data, family="gaussian", **options)
+
+
+def aft(formula: str | None = None, data=None, *, dist: str = "weibull", X=None, y=None,
+        intercept: bool = True, names=None, offset=None, weights=None, lower=None, upper=None,
+        **fit_options):
+    r"""Fit an accelerated failure time model by maximum likelihood, as R's ``survreg``:
+
+    .. math::  \log T_i = x_i'\beta + \text{offset}_i + \sigma W_i,
+
+    W standard extreme-value (``dist="weibull"``; ``"exponential"`` fixes :math:`\sigma = 1`),
+    normal (``"lognormal"``) or logistic (``"loglogistic"``); ``"gaussian"`` and
+    ``"logistic"`` model T itself (a Tobit model). Right-, left- and interval-censored and
+    truncated lifetimes contribute their probabilities (see :func:`mlekit.Censored`).
+
+    Parameters
+    ----------
+    formula : str, optional
+        ``"Surv(time, status) ~ age + sex"`` over ``data`` (status 1/0, or R's 2/1),
+        ``"Censored(left, right) ~ ..."`` in fitdistrplus's coding, or a column of exact
+        lifetimes on the left; the right-hand side as in :func:`mlekit.glm`, with
+        ``offset(...)`` terms.
+    data : DataFrame or dict, optional
+    dist : {"weibull", "exponential", "lognormal", "loglogistic", "gaussian", "logistic"}
+    X, y : optional
+        Instead of a formula: the design (n, p) and ``y`` an ``mk.Survival`` /
+        ``mk.Censored`` / ``mk.Truncated`` response (or exact lifetimes).
+    offset, weights : array-like or str, optional
+        An offset on the linear predictor; frequency weights (column names with a formula).
+    lower, upper : float, array-like or str, optional
+        Truncation of the lifetimes (a column name with a formula: left truncation at an
+        entry time is delayed entry).
+    **fit_options
+        Passed to :func:`mlekit.fit` (``cov=``, ``prior=``, ``strict=``, ...).
+
+    Returns
+    -------
+    Fit
+        One coefficient per design column and ``scale`` (sigma; R prints
+        ``Log(scale)``, here ``fit.transform("log(scale)")``).
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> fit = mk.aft(X=[0, 0, 0, 1, 1, 1, 0, 1], y=mk.Survival([5, 8, 12, 20, 25, 30, 9, 40],
+    ...                                                         [1, 1, 0, 1, 1, 0, 1, 1]))
+    >>> fit.param_names
+    ('Intercept', 'x1', 'scale')
+    """
+    from .._censored import Censored, Truncated
+    from .._fit import fit
+    from .aft import AFT, response_of, rows_of
+
+    if formula is not None and (X is not None or y is not None):
+        raise ModelError("give either a formula (with data) or X and y, not both.")
+    if formula is not None:
+        if data is None:
+            raise ModelError(f"formula {formula!r} needs data=, a table with its columns.")
+        table, kept, X, design = covariates(formula, data, offset)
+        response, used = response_of(formula.split("~", 1)[0], table.iloc[kept])
+        w = None if weights is None else _aligned(weights, table, kept, "weights")
+        lower, upper = (None if b is None else _aligned(b, table, kept, name)
+                        if isinstance(b, str) else b for b, name in ((lower, "lower"),
+                                                                      (upper, "upper")))
+        off = design.offset
+    elif X is not None and y is not None:
+        arrays = from_arrays(X, np.zeros(np.shape(X)[0]), intercept=intercept, names=names,
+                             offset=offset, weights=weights)
+        design, X, w, off = arrays, arrays.X, arrays.weights, arrays.offset
+        response = y if isinstance(y, Censored) else Censored(y, y)
+    else:
+        raise ModelError("aft needs a formula and data, or X= and y=.")
+    if lower is not None or upper is not None:
+        response = Truncated(response, lower=lower, upper=upper)
+    model = AFT(dist, design.columns, design)
+    return fit(model, rows_of(response, X, off), weights=w, **fit_options)

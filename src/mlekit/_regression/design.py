@@ -105,10 +105,7 @@ def from_formula(formula: str, data, offset=None, weights=None) -> Design:
                          "'y ~ x1 + C(group)'.")
     table = _table(data).reset_index(drop=True)  # row positions: kept rows are looked up
     lhs, rhs = formula.split("~", 1)
-    offsets = [m.group(1) for m in OFFSET.finditer(rhs)]
-    rhs = OFFSET.sub("", rhs).strip() or "1"
-    if rhs.startswith("+"):
-        rhs = rhs[1:].strip()
+    rhs, offsets = _split_offsets(rhs)
     pair = CBIND.match(lhs)
     response = f"{pair.group(1).strip()} + {pair.group(2).strip()}" if pair else lhs.strip()
     try:
@@ -142,6 +139,43 @@ def from_formula(formula: str, data, offset=None, weights=None) -> Design:
     return _checked(Design(y, right.to_numpy(dtype=float), tuple(map(str, right.columns)),
                            trials, total_offset, w, right.model_spec, lhs.strip(),
                            tuple(offsets)))
+
+
+def _split_offsets(rhs: str) -> tuple[str, list[str]]:
+    """(terms, offset expressions) of a formula's right-hand side."""
+    offsets = [m.group(1) for m in OFFSET.finditer(rhs)]
+    rhs = OFFSET.sub("", rhs).strip() or "1"
+    return (rhs[1:].strip() if rhs.startswith("+") else rhs), offsets
+
+
+def covariates(formula: str, data, offset=None):
+    """The right-hand side of ``formula`` over ``data``, for models that read their response
+    themselves (survival responses, whose missing ends carry meaning): (table, kept row
+    positions, X, Design without a response). Rows with missing covariates are dropped."""
+    import formulaic
+
+    if not isinstance(formula, str) or "~" not in formula:
+        raise ModelError(f"formula={formula!r} must be a string 'response ~ terms', e.g. "
+                         "'Surv(time, status) ~ age + sex'.")
+    table = _table(data).reset_index(drop=True)
+    rhs, offsets = _split_offsets(formula.split("~", 1)[1])
+    try:
+        right = formulaic.model_matrix(rhs, table)
+        extra = [formulaic.model_matrix(f"{term} - 1", table) for term in offsets]
+    except Exception as err:
+        raise ModelError(f"formula {formula!r} could not be evaluated on the data: {err}") \
+            from err
+    kept = np.asarray(right.index, dtype=int)
+    total = None
+    if extra:
+        total = sum(m.reindex(right.index).to_numpy(dtype=float)[:, 0] for m in extra)
+    if offset is not None:
+        given = _aligned(offset, table, kept, "offset")
+        total = given if total is None else total + given
+    X = right.to_numpy(dtype=float)
+    design = Design(np.zeros(X.shape[0]), X, tuple(map(str, right.columns)), offset=total,
+                    spec=right.model_spec, offset_terms=tuple(offsets))
+    return table, kept, X, design
 
 
 def _aligned(values, table, kept, name: str) -> np.ndarray:
