@@ -222,3 +222,55 @@ def test_compare_ranks_families(beef_csv, groundbeef):
     assert table == json.loads(json.dumps(reference.to_dict()))
     text = run("compare", str(beef_csv), "-c", "serving", "-d", "gamma", "-d", "weibull")
     assert text.output.splitlines()[0].startswith("Model comparison")
+
+
+SHARED = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def test_censored_lifetimes_and_truncation_on_the_command_line(tmp_path):
+    fluazinam, lung = SHARED / "fluazinam.csv", SHARED / "lung.csv"
+    out = run("fit", str(fluazinam), "--dist", "lognormal", "--left", "left", "--right", "right",
+              "--json")
+    assert out.exit_code == 0, out.output
+    table = pd.read_csv(fluazinam)
+    expected = mk.fit(mk.LogNormal(), mk.Censored(table["left"], table["right"]))
+    assert json.loads(out.output)["loglik"] == pytest.approx(expected.loglik, rel=1e-12)
+    out = run("fit", str(lung), "--dist", "weibull", "--time", "time", "--event", "status")
+    assert out.exit_code == 0 and "observations: 165 exact, 63 right-censored" in out.output
+    # weights and truncation bounds, a number and a column
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"x": [1.2, 2.5, 0.8, 3.1, 1.9], "w": [1, 2, 1, 3, 1],
+                  "entry": [0.5, 0.5, 0.1, 1.0, 0.5]}).to_csv(path, index=False)
+    for args, data, w in [
+        (["--column", "x", "--lower", "0.5", "--weights", "w"],
+         mk.Truncated([1.2, 2.5, 0.8, 3.1, 1.9], lower=0.5), [1, 2, 1, 3, 1]),
+        (["--column", "x", "--lower", "entry", "--upper", "4"],
+         mk.Truncated([1.2, 2.5, 0.8, 3.1, 1.9], lower=[0.5, 0.5, 0.1, 1.0, 0.5], upper=4.0),
+         None),
+    ]:
+        out = run("fit", str(path), "--dist", "gamma", "--json", *args)
+        assert out.exit_code == 0, out.output
+        expected = mk.fit(mk.Gamma(), data, weights=w)
+        assert json.loads(out.output)["loglik"] == pytest.approx(expected.loglik, rel=1e-12)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--left", "left"], "both --left and --right"),
+    (["--left", "left", "--right", "right", "--column", "left"], "give one"),
+    (["--left", "left", "--right", "nope"], "column 'nope' is not in"),
+    (["--left", "left", "--right", "right", "--dropna"], "--dropna does not combine"),
+])
+def test_censored_options_fail_in_one_line(args, message):
+    out = run("fit", str(SHARED / "fluazinam.csv"), "--dist", "lognormal", *args)
+    assert out.exit_code != 0 and message in out.output and "Traceback" not in out.output
+
+
+def test_aft_on_the_command_line():
+    lung = SHARED / "lung.csv"
+    out = run("aft", str(lung), "Surv(time, status) ~ age + sex", "--dist", "weibull", "--json")
+    assert out.exit_code == 0, out.output
+    fit = mk.aft("Surv(time, status) ~ age + sex", pd.read_csv(lung))
+    printed = json.loads(out.output)
+    assert printed["params"] == pytest.approx(dict(fit.params), rel=1e-12)
+    out = run("aft", str(lung), "Surv(time, status) ~ age", "--cov", "expected")
+    assert out.exit_code != 0 and "not available for censored" in out.output

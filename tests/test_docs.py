@@ -62,5 +62,16 @@ def test_diagnostics_page_runs_and_lists_every_code(monkeypatch):
     assert emitted and emitted <= documented, emitted - documented
 
 
+def test_survival_page_runs(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    page = (ROOT / "docs" / "survival.md").read_text()
+    namespace = {"__name__": "survival_md"}
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(blocks) >= 6
+    for block in blocks:
+        exec(compile(block, "docs/survival.md", "exec"), namespace)
+    assert "B10 = " in capsys.readouterr().out
+
+
 def test_version():
     assert mlekit.__version__

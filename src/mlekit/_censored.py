@@ -376,6 +376,9 @@ class CensoredModel(Model):
         interval's midpoint, or the known end of a censored one."""
         return self.family.start(stand_ins(x, self.family.support.integer))
 
+    def statistics(self, fit) -> dict:
+        return observation_counts(np.asarray(fit._context.x))
+
     def sample(self, params, size, rng=None):
         raise ModelError(f"{self.name}: new data would need the censoring and truncation "
                          "mechanism, which the data do not record; use the nonparametric "
@@ -385,6 +388,13 @@ class CensoredModel(Model):
         raise ModelError(f"{self.name}: the expected information averages over the censoring "
                          "and truncation mechanism, which the data do not record; use "
                          "cov='observed' (the default), 'opg' or 'robust'.")
+
+
+def observation_counts(x: np.ndarray) -> dict:
+    """``{"observations": {kind: count}}`` of rows (kinds present only), for the summary."""
+    counts = {name: int(np.sum(x[:, 2] == code)) for code, name in KIND_NAMES.items()}
+    counts["truncated"] = int(np.sum(x[:, 5] != NOT_TRUNCATED))
+    return {"observations": {k: v for k, v in counts.items() if v}}
 
 
 def stand_ins(x: np.ndarray, integer: bool = False) -> np.ndarray:

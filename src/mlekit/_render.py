@@ -128,9 +128,13 @@ def _priors_text(prior: dict) -> str:
 
 
 def _statistics_line(stats: dict) -> list[str]:
-    """A GLM's deviances and dispersion, as R prints them under its coefficients."""
+    """A GLM's deviances and dispersion, as R prints them under its coefficients; how many
+    observations of censored data were of each kind."""
     if not stats:
         return []
+    if "observations" in stats:
+        return ["observations: " + ", ".join(f"{v} {k}" for k, v in
+                                             stats["observations"].items())]
     parts = [f"deviance = {stats['deviance']:.6g} on {stats['df_residual']:g} df"]
     if stats.get("null_deviance") is not None:
         parts.append(f"null deviance = {stats['null_deviance']:.6g} on {stats['df_null']:g} df")

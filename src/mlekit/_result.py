@@ -63,6 +63,8 @@ def json_value(v):
     estimate, no standard error) stays null."""
     if v is None:
         return None
+    if isinstance(v, dict):  # a table of counts in the statistics
+        return {k: json_value(x) for k, x in v.items()}
     arr = np.asarray(v)
     if arr.ndim:
         return [json_value(a) for a in arr]

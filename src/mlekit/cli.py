@@ -1,4 +1,5 @@
-"""The command line: ``mlekit fit``, ``mlekit demo``, ``mlekit families``. No numerics here."""
+"""The command line: ``mlekit fit``, ``glm``, ``aft``, ``mixture``, ``compare``, ``families``,
+``demo``. No numerics here."""
 
 from __future__ import annotations
 
@@ -99,17 +100,40 @@ def fit(
     option: Annotated[list[str] | None, typer.Option(
         "--option", "-o", help="Family option KEY=VALUE, e.g. -o size=10 for the binomial.")
     ] = None,
+    left: Annotated[str | None, typer.Option(
+        "--left", help="Censored data: column of left ends (empty: left-censored).")] = None,
+    right: Annotated[str | None, typer.Option(
+        "--right", help="Censored data: column of right ends (empty: right-censored).")] = None,
+    time: Annotated[str | None, typer.Option(
+        "--time", help="Lifetimes: column of times (with --event).")] = None,
+    event: Annotated[str | None, typer.Option(
+        "--event", help="Lifetimes: column of 1 = event, 0 = censored (or R's 2/1).")] = None,
+    weights: Annotated[str | None, typer.Option(
+        "--weights", help="Column of frequency weights.")] = None,
+    lower: Annotated[str | None, typer.Option(
+        "--lower", help="Truncation: a number or a column of lower bounds.")] = None,
+    upper: Annotated[str | None, typer.Option(
+        "--upper", help="Truncation: a number or a column of upper bounds.")] = None,
 ) -> None:
-    """Fit the family DIST to one column of FILE and print the result."""
+    """Fit the family DIST to one column of FILE (or censored, truncated, weighted
+    observations) and print the result."""
     import mlekit as mk
 
     with _one_line_errors():
         model = mk.family(dist, **_options(option or []))
-        x, labels = _read(file, column, groups, dropna)
         if (cov is Cov.cluster) != (groups is not None):
             raise mk.ModelError("--cov cluster needs --groups COLUMN (cluster labels), and "
                                 "--groups is only used with --cov cluster.")
-        result = mk.fit(model, x, cov=cov.value, groups=labels)
+        incomplete = (left, right, time, event, weights, lower, upper)
+        if any(v is not None for v in incomplete):
+            if groups is not None:
+                raise mk.ModelError("--groups does not combine with censored, truncated or "
+                                    "weighted data yet.")
+            x, w = _incomplete(file, column, dropna, *incomplete)
+            labels = None
+        else:
+            (x, labels), w = _read(file, column, groups, dropna), None
+        result = mk.fit(model, x, cov=cov.value, groups=labels, weights=w)
         _exit_without_maximum(result, as_json)
         options, sample = {}, None
         if ci is CI.bootstrap:  # one set of replicates for the parameters and the transforms
@@ -230,6 +254,55 @@ def glm(
             typer.echo(result.summary(level=level, ci=ci.value))
 
 
+class AFTDist(StrEnum):
+    weibull = "weibull"
+    exponential = "exponential"
+    lognormal = "lognormal"
+    loglogistic = "loglogistic"
+    gaussian = "gaussian"
+    logistic = "logistic"
+
+
+@app.command()
+def aft(
+    file: Annotated[str, typer.Argument(help="CSV or Parquet file, or - for CSV on stdin.")],
+    formula: Annotated[str, typer.Argument(
+        help='Model formula, e.g. "Surv(time, status) ~ age + sex".')],
+    dist: Annotated[AFTDist, typer.Option("--dist", "-d", help="Lifetime distribution.")
+                    ] = AFTDist.weibull,
+    weights: Annotated[str | None, typer.Option("--weights", help="Column of frequency "
+                                                "weights.")] = None,
+    lower: Annotated[str | None, typer.Option(
+        "--lower", help="Truncation (delayed entry): a number or a column.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print fit.to_dict() as JSON.")] = False,
+    ci: Annotated[CI, typer.Option("--ci", help="Interval method.")] = CI.wald,
+    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    cov: Annotated[Cov, typer.Option("--cov", help="Covariance behind the SEs.")] = Cov.observed,
+) -> None:
+    """Fit an accelerated failure time model FORMULA (R's survreg) to the table FILE."""
+    import mlekit as mk
+
+    with _one_line_errors():
+        if cov in (Cov.cluster, Cov.expected):
+            raise mk.ModelError(f"--cov {cov.value} is not available for censored lifetimes; "
+                                "use observed, opg or robust.")
+        table = read_table(file)
+        bound = None
+        if lower is not None:
+            try:
+                bound = float(lower)
+            except ValueError:
+                bound = lower  # a column name
+        result = mk.aft(formula, table, dist=dist.value, weights=weights, lower=bound,
+                        cov=cov.value)
+        _exit_without_maximum(result, as_json)
+        if as_json:
+            typer.echo(json.dumps(_fit_json(result, result._report_intervals(level, ci.value),
+                                            level), indent=2))
+        else:
+            typer.echo(result.summary(level=level, ci=ci.value))
+
+
 def _read(file, column, groups, dropna):
     """The observations and, with --groups, the cluster labels of the same rows."""
     if groups is None:
@@ -244,6 +317,48 @@ def _read(file, column, groups, dropna):
         raise mk.DataError(f"--groups column {groups!r} is not in {file!r}; available columns: "
                            f"{', '.join(map(str, table.columns))}.")
     return read_column(file, column), table[groups].to_numpy()
+
+
+def _incomplete(file, column, dropna, left, right, time, event, weights, lower, upper):
+    """(data, weights) from the columns the options name: censored ends (--left/--right),
+    lifetimes (--time/--event), or a plain --column, then truncation and weights."""
+    import mlekit as mk
+
+    if (left is None) != (right is None) or (time is None) != (event is None):
+        raise mk.ModelError("censored data need both --left and --right, lifetimes both "
+                            "--time and --event.")
+    given = [name for name, v in (("--column", column), ("--left/--right", left),
+                                  ("--time/--event", time)) if v is not None]
+    if len(given) > 1:
+        raise mk.ModelError(f"{' and '.join(given)} each name the observations; give one.")
+    if dropna:
+        raise mk.ModelError("--dropna does not combine with censored, truncated or weighted "
+                            "data: missing ends mean censoring; clean the file first.")
+    table = read_table(file)
+
+    def col(name):
+        if name not in table.columns:
+            raise mk.DataError(f"column {name!r} is not in {file!r}; available columns: "
+                               f"{', '.join(map(str, table.columns))}.")
+        return table[name].to_numpy(dtype=float)
+
+    if left is not None:
+        data = mk.Censored(col(left), col(right))
+    elif time is not None:
+        data = mk.Survival(col(time), col(event))
+    else:
+        data = read_column(file, column)
+    if lower is not None or upper is not None:
+        bounds = [None if b is None else _number_or_column(b, col) for b in (lower, upper)]
+        data = mk.Truncated(data, lower=bounds[0], upper=bounds[1])
+    return data, None if weights is None else col(weights)
+
+
+def _number_or_column(text: str, col):
+    try:
+        return float(text)
+    except ValueError:
+        return col(text)
 
 
 def _progress_bar():
@@ -411,6 +526,16 @@ def demo() -> None:
     typer.echo(f"=== faithful.csv: eruptions and waiting, a two-component Gaussian mixture "
                f"(n = {x.shape[0]}) ===\n")
     typer.echo(mk.fit(mk.GaussianMixture(2), x).summary() + "\n")
+    path = resources.files("mlekit") / "data" / "lung.csv"
+    with resources.as_file(path) as p:
+        lung = read_table(str(p))
+    typer.echo("=== lung.csv: survival of 228 lung cancer patients, 63 right-censored ===\n")
+    weibull = mk.fit(mk.Weibull(), mk.Survival(lung["time"], lung["status"]))
+    typer.echo(weibull.summary(ci="profile"))
+    b10 = weibull.transform("scale * (-log(0.9)) ** (1 / shape)", method="profile")
+    typer.echo(_estimate_line("B10 life (days): scale * (-log(0.9))^(1/shape)", b10, 0.95)
+               + "\n")
+    typer.echo(mk.aft("Surv(time, status) ~ age + sex", lung, dist="weibull").summary() + "\n")
 
 
 def main() -> None:

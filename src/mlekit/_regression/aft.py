@@ -26,6 +26,7 @@ from .._censored import (
     RIGHT,
     Censored,
     check_rows,
+    observation_counts,
     rows_loglik,
     stand_ins,
 )
@@ -144,6 +145,9 @@ class AFT(Model):
             resid = z - X @ beta
             out["scale"] = np.asarray(max(float(np.std(resid)) / W_SD[self.dist], 1e-3))
         return out
+
+    def statistics(self, fit) -> dict:
+        return observation_counts(np.asarray(fit._context.x))
 
     # -- predictions -------------------------------------------------------------------------
     def predict(self, fit, newdata=None, scale: str = "response", se: bool = False,
