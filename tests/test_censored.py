@@ -318,3 +318,19 @@ def test_every_inference_works_on_a_censored_fit():
     assert wald.conf_int.lower < wald.value < wald.conf_int.upper
     assert profile.conf_int.lower < wald.value < profile.conf_int.upper
     assert profile.conf_int.lower != pytest.approx(wald.conf_int.lower, rel=1e-3)
+
+
+def test_intercept_only_aft_equals_the_family_fit_with_truncation():
+    rng = np.random.default_rng(5)
+    life = 10.0 * rng.weibull(1.3, 600)
+    entry = rng.uniform(0, 5, life.size)
+    seen = life > entry
+    table = {"time": np.minimum(life[seen], 12.0), "status": (life[seen] <= 12.0).astype(int),
+             "entry": entry[seen]}
+    aft = mk.aft("Surv(time, status) ~ 1", table, dist="weibull", lower="entry")
+    family = mk.fit(mk.Weibull(), mk.Truncated(mk.Survival(table["time"], table["status"]),
+                                               lower=table["entry"]))
+    assert aft.loglik == pytest.approx(family.loglik, rel=1e-12)
+    assert aft.params["Intercept"] == pytest.approx(np.log(family.params["scale"]), rel=1e-9)
+    assert aft.params["scale"] == pytest.approx(1 / family.params["shape"], rel=1e-9)
+    assert aft.statistics["observations"]["truncated"] == seen.sum()

@@ -255,8 +255,8 @@ def interval_logprob(family, p, lo, hi, kind, exact):
     """Per row: ``exact`` where kind is EXACT, log F(hi) (LEFT), log S(lo) (RIGHT), or
     log(F(hi) - F(lo)) (INTERVAL) on the side where the difference does not cancel.
     ``p`` may hold one value per row (a regression's parameters)."""
-    cdf_hi, sf_lo = family.logcdf(hi, p), family.logsf(lo, p)
-    cdf_lo, sf_hi = family.logcdf(lo, p), family.logsf(hi, p)
+    cdf_lo, sf_lo = family.log_tails(lo, p)
+    cdf_hi, sf_hi = family.log_tails(hi, p)
     # rows of other kinds get a constant in the differences, so no infinite derivative meets
     # their zero weight in the where
     is_interval = kind == INTERVAL
@@ -267,10 +267,13 @@ def interval_logprob(family, p, lo, hi, kind, exact):
         kind == LEFT, cdf_hi, jnp.where(kind == RIGHT, sf_lo, interval)))
 
 
-def rows_loglik(family, p, x, truncated: bool):
+def rows_loglik(family, p, x, truncated: bool, censored: bool = True):
     """The log-likelihood of each row ``[left, right, kind, lower, upper, truncation, ...]``
-    under ``family`` with parameters ``p``."""
-    out = interval_logprob(family, p, x[:, 0], x[:, 1], x[:, 2], family.logpdf(x[:, 0], p))
+    under ``family`` with parameters ``p``; without ``censored`` rows all exact (no CDF at
+    their ends), without ``truncated`` none truncated."""
+    out = family.logpdf(x[:, 0], p)
+    if censored:
+        out = interval_logprob(family, p, x[:, 0], x[:, 1], x[:, 2], out)
     if truncated:
         out = out - interval_logprob(family, p, x[:, 3], x[:, 4], x[:, 5], 0.0)
     return out
@@ -280,7 +283,7 @@ def check_rows(family, x: np.ndarray) -> tuple[np.ndarray, bool]:
     """Rows fit for ``family``: every end inside its support (else a DataError), a truncation
     bound at or beyond the support's own end dropped (nothing lies beyond it), and for a
     discrete family the lower ends moved to l - 1 (the ends are inclusive: P(X >= l) =
-    S(l - 1)). Returns (rows, whether any row is still truncated)."""
+    S(l - 1)). Returns (rows, whether any row is still truncated, whether any is censored)."""
     support = family.support
     x = x.copy()
     # an interval reaching an open end of the support is censored on that side: (0, r] of a
@@ -304,7 +307,7 @@ def check_rows(family, x: np.ndarray) -> tuple[np.ndarray, bool]:
         for col, kinds in ((0, 2), (3, 5)):
             lower_side = (x[:, kinds] == RIGHT) | (x[:, kinds] == INTERVAL)
             x[:, col] = np.where(lower_side, x[:, col] - 1.0, x[:, col])
-    return x, bool(np.any(x[:, 5] != NOT_TRUNCATED))
+    return x, bool(np.any(x[:, 5] != NOT_TRUNCATED)), bool(np.any(x[:, 2] != EXACT))
 
 
 def truncation_bounds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -331,31 +334,31 @@ class CensoredModel(Model):
 
     event_ndim = 1
 
-    def __init__(self, family, truncated: bool = False):
+    def __init__(self, family, truncated: bool = False, censored: bool = True):
         if getattr(family, "event_ndim", 0):
             raise ModelError(f"censored data need a univariate family; {family.name} is not.")
         for method in ("logcdf", "logsf"):
             if getattr(type(family), method, Family.logcdf) in (Family.logcdf, Family.logsf):
                 raise ModelError(f"{family.name} defines no {method}: censored and truncated "
                                  "data need the distribution function.")
-        self.family, self.truncated = family, truncated
-        what = "truncated data" if truncated else "censored data"
-        self.name = f"{family.name} ({what})"
+        self.family, self.truncated, self.censored = family, truncated, censored
+        what = ", ".join(w for w, on in (("censored", censored), ("truncated", truncated)) if on)
+        self.name = f"{family.name} ({what or 'censored'} data)"
         self.min_n = family.min_n
 
     def __eq__(self, other):
         return (isinstance(other, CensoredModel) and self.family == other.family
-                and self.truncated == other.truncated)
+                and (self.truncated, self.censored) == (other.truncated, other.censored))
 
     def __hash__(self):
-        return hash((CensoredModel, self.family, self.truncated))
+        return hash((CensoredModel, self.family, self.truncated, self.censored))
 
     @property
     def params(self):
         return self.family.params
 
     def logpdf(self, x, p):
-        return rows_loglik(self.family, p, x, self.truncated)
+        return rows_loglik(self.family, p, x, self.truncated, self.censored)
 
     def prepare(self, x, span=None):
         kinds = set(np.unique(x[:, 2]).tolist())
@@ -368,8 +371,8 @@ class CensoredModel(Model):
                 "likelihood estimate exists",
                 "observe some exact values or intervals, fix a parameter (fixed={...}), or fit "
                 "with a prior (prior={...}) that bounds it")
-        rows, truncated = check_rows(self.family, x)
-        return CensoredModel(self.family, truncated), rows
+        rows, truncated, censored = check_rows(self.family, x)
+        return CensoredModel(self.family, truncated, censored), rows
 
     def start(self, x):
         """The family's start on a stand-in for each observation: the exact value, the

@@ -60,6 +60,11 @@ class Family(Model):
         """log P(X > x), accurate in the far upper tail."""
         raise NotImplementedError(f"{self.name} defines no log-survival function")
 
+    def log_tails(self, x, params):
+        """(log F(x), log S(x)); families that get both from one special-function evaluation
+        override it (censored likelihoods need both at every end)."""
+        return self.logcdf(x, params), self.logsf(x, params)
+
     def mean(self, params):
         """E[X] (inf where it diverges, nan where it is undefined, e.g. Cauchy)."""
         raise NotImplementedError(f"{self.name} defines no mean")

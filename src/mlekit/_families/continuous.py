@@ -446,6 +446,9 @@ class StudentT(Family):
     def logsf(self, x, p):
         return log_student_t_cdf_sf((x - p["location"]) / p["scale"], p["df"])[1]
 
+    def log_tails(self, x, p):
+        return log_student_t_cdf_sf((x - p["location"]) / p["scale"], p["df"])
+
     def expected_information(self, p):
         # Lange, Little & Taylor (1989), JASA 84, eq. (A.1)-(A.3): location is orthogonal to
         # (scale, df)

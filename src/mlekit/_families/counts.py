@@ -109,6 +109,9 @@ class _FromTails:
     def logsf(self, x, p):
         return self._tails(x, p)[1]
 
+    def log_tails(self, x, p):
+        return self._tails(x, p)
+
 
 @dataclass(frozen=True, repr=False)
 class Binomial(_FromTails, Family):

@@ -324,6 +324,9 @@ class SkewNormal(Family):
     def logsf(self, x, p):
         return skew_normal_log_cdf_sf((x - p["xi"]) / p["omega"], p["alpha"])[1]
 
+    def log_tails(self, x, p):
+        return skew_normal_log_cdf_sf((x - p["xi"]) / p["omega"], p["alpha"])
+
     @staticmethod
     def _delta(alpha):
         return alpha / jnp.sqrt(1.0 + alpha * alpha)

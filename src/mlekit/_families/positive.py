@@ -97,6 +97,9 @@ class Beta(Family):
     def logsf(self, x, p):
         return log_beta_cdf_sf(p["shape1"], p["shape2"], x)[1]
 
+    def log_tails(self, x, p):
+        return log_beta_cdf_sf(p["shape1"], p["shape2"], x)
+
     def mean(self, p):
         return p["shape1"] / (p["shape1"] + p["shape2"])
 

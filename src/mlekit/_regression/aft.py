@@ -60,14 +60,16 @@ class AFT(Model):
     event_ndim = 1
     design_columns = slice(FIRST, None)
 
-    def __init__(self, dist: str, columns: tuple[str, ...], design=None, truncated=False):
+    def __init__(self, dist: str, columns: tuple[str, ...], design=None, truncated=False,
+                 censored=True):
         if dist not in DISTRIBUTIONS:
             raise ModelError(f"dist={dist!r} is not available; use one of "
                              f"{list(DISTRIBUTIONS)}.")
         if "scale" in columns:
             raise ModelError("a design column is named 'scale', the name of the AFT model's "
                              "sigma; rename the column.")
-        self.dist, self.columns, self.truncated = dist, tuple(columns), truncated
+        self.dist, self.columns = dist, tuple(columns)
+        self.truncated, self.censored = truncated, censored
         self.family, self.log_time, self._parameters = DISTRIBUTIONS[dist]
         self.coefficients = self.columns
         self.design = design  # builds new data's design for predict (not compared)
@@ -75,11 +77,13 @@ class AFT(Model):
         self.min_n = len(columns) + (dist != "exponential")
 
     def __eq__(self, other):
-        return (isinstance(other, AFT) and (self.dist, self.columns, self.truncated)
-                == (other.dist, other.columns, other.truncated))
+        return (isinstance(other, AFT) and self._key() == other._key())
 
     def __hash__(self):
-        return hash((AFT, self.dist, self.columns, self.truncated))
+        return hash((AFT, *self._key()))
+
+    def _key(self):
+        return self.dist, self.columns, self.truncated, self.censored
 
     def __repr__(self):
         return f"AFT({self.dist!r}, columns={list(self.columns)})"
@@ -103,7 +107,7 @@ class AFT(Model):
     def logpdf_eta(self, x, eta, p):
         sigma = p.get("scale", 1.0)
         return rows_loglik(self.family, self._parameters(eta + x[:, 6], sigma), x,
-                           self.truncated)
+                           self.truncated, self.censored)
 
     # -- data and start values ---------------------------------------------------------------
     def prepare(self, x, span=None):
@@ -116,9 +120,9 @@ class AFT(Model):
                 "estimate exists",
                 "observe some failures, or fit with a prior (prior={...}) that bounds the "
                 "coefficients")
-        rows, truncated = check_rows(self.family, x[:, :6])
+        rows, truncated, censored = check_rows(self.family, x[:, :6])
         out = np.concatenate([rows, x[:, 6:]], axis=1)
-        model = AFT(self.dist, self.columns, self.design, truncated)
+        model = AFT(self.dist, self.columns, self.design, truncated, censored)
         return model, out
 
     def basis(self, x, fixed):
