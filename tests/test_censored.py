@@ -334,3 +334,13 @@ def test_intercept_only_aft_equals_the_family_fit_with_truncation():
     assert aft.params["Intercept"] == pytest.approx(np.log(family.params["scale"]), rel=1e-9)
     assert aft.params["scale"] == pytest.approx(1 / family.params["shape"], rel=1e-9)
     assert aft.statistics["observations"]["truncated"] == seen.sum()
+
+
+def test_families_with_order_statistic_estimates_refuse_censoring_unless_held():
+    data = mk.Censored([1.0, 2.0, 3.0, 4.0, 2.5], [1.0, 2.0, 3.0, None, 2.5])
+    with pytest.raises(mk.ModelError, match="min and max are estimated at an order statistic"):
+        mk.fit(mk.Uniform(), data)
+    with pytest.raises(mk.ModelError, match="location is estimated"):
+        mk.fit(mk.Laplace(), data)
+    held = mk.fit(mk.Laplace(), data, fixed={"location": 2.5})
+    assert held.converged

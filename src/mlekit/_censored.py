@@ -374,6 +374,21 @@ class CensoredModel(Model):
         rows, truncated, censored = check_rows(self.family, x)
         return CensoredModel(self.family, truncated, censored), rows
 
+    def check_existence(self, x, fixed, stats=None):
+        """Families whose MLE of some parameter is an order statistic or the median (uniform,
+        Pareto, Laplace) have rules that censoring and truncation break, and a likelihood
+        Newton cannot climb in them: refused unless those parameters are fixed."""
+        f = self.family
+        special = [n for n in (*getattr(f, "boundary", ()), *getattr(f, "nonsmooth", ()))
+                   if n not in fixed]
+        if special:
+            raise ModelError(
+                f"{f.name} with censored or truncated data: its {' and '.join(special)} "
+                f"{'is' if len(special) == 1 else 'are'} estimated at an order statistic or "
+                "the median of exact data, a rule censoring "
+                "breaks, and the likelihood is not smooth in it; fix it (fixed={...}) or choose "
+                "a smooth family.")
+
     def start(self, x):
         """The family's start on a stand-in for each observation: the exact value, the
         interval's midpoint, or the known end of a censored one."""
