@@ -23,6 +23,7 @@ from ._inference.bootstrap import BootstrapResult  # noqa: E402
 from ._inference.comparison import Comparison, compare  # noqa: E402
 from ._inference.intervals import ConfidenceInterval  # noqa: E402
 from ._inference.testing import TestResult, lr_test  # noqa: E402
+from ._many import FitBatch, fit_groups, fit_many  # noqa: E402
 from ._mixtures import GaussianMixture, Mixture, SelectK, select_k  # noqa: E402
 from ._model import Support  # noqa: E402
 from ._model import UserModel as Model  # noqa: E402
@@ -50,6 +51,6 @@ __all__ = [
     "GreaterThanBound", "Simplex", "CovMatrix",
     "priors", "L1", "L2", "ElasticNet", "Penalty", "cv", "path", "CVResult", "Path",
     "GaussianMixture", "Mixture", "select_k", "SelectK",
-    "Censored", "Survival", "Truncated", "Binned",
+    "Censored", "Survival", "Truncated", "Binned", "fit_many", "fit_groups", "FitBatch",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

@@ -219,6 +219,35 @@ def drawn(model: Model, layout: Layout, held: Mapping[str, np.ndarray], xs: np.n
     return derivs
 
 
+def padded(model: Model, layout: Layout, held: Mapping[str, np.ndarray],
+           xs: list[np.ndarray]) -> Derivs:
+    """Derivatives of ``sum_i log p(x_{b,i} | theta_b)`` for members of different lengths:
+    each padded to the longest with its own first observation at weight 0."""
+    held = _stacked(held)
+    longest = max(x.shape[0] for x in xs)
+    data = np.empty((len(xs), longest, *xs[0].shape[1:]))
+    weight = np.zeros((len(xs), longest))
+    for b, x in enumerate(xs):
+        data[b] = x[:1]
+        data[b, : x.shape[0]] = x
+        weight[b, : x.shape[0]] = 1.0
+    parts = []
+    for start, stop, size in _pieces(longest):
+        block = np.empty((len(xs), size, *xs[0].shape[1:]))
+        block[:] = data[:, :1]
+        block[:, : stop - start] = data[:, start:stop]
+        w = np.zeros((len(xs), size))
+        w[:, : stop - start] = weight[:, start:stop]
+        parts.append((jax.device_put(block), jax.device_put(w)))
+
+    def derivs(u, active):
+        u, (order, count) = np.asarray(u, dtype=np.float64), _schedule(active)
+        return _summed([batch_chunk_derivs(u, held, x, w, order, count, model, layout, True,
+                                           True) for x, w in parts])
+
+    return derivs
+
+
 def from_stats(model: Model, layout: Layout, held: Mapping[str, np.ndarray],
                stats: np.ndarray) -> Derivs:
     """Derivatives from per-member sufficient statistics ``stats`` (B, s)."""

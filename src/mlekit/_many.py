@@ -1,0 +1,378 @@
+r"""Many fits at once: ``mk.fit_many(model, datasets)`` and ``mk.fit_groups(table, by=...)``.
+
+One model, thousands of small datasets (a Weibull per machine, a distribution per sensor):
+the members are maximized together by the batched trust-region Newton method of
+:mod:`._optimize.batched` (one compiled program per padded length and batch size; padding has
+weight 0), from per-member sufficient statistics where the family has them. Each member gets
+its own estimates, standard errors (the observed information at its maximum), log-likelihood,
+convergence status and flags, and a member the batch cannot settle (bad data, no convergence,
+a Hessian that is not negative definite) is fitted alone by :func:`mlekit.fit`, so its row
+carries exactly that fit's diagnostics: a failure in one never spoils the others.
+``batch[i]`` is member i's full :class:`Fit` (every inference and diagnostic), fitted on
+demand from its batch estimate.
+
+Data the fast path does not cover (censored or regression data, models that reshape
+themselves in ``prepare``, parameters estimated at order statistics, ``starts=``) are fitted
+member by member with :func:`mlekit.fit`: the same results, without the speed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._errors import DataError, MlekitError, ModelError
+from ._model import Model
+from ._params import flat_labels
+
+#: status names of a member's row
+SETTLED = "converged"
+
+
+@dataclass(frozen=True, eq=False)
+class FitBatch:
+    """The fits of one model to many datasets.
+
+    Attributes
+    ----------
+    labels : tuple
+        The members' names (group values, or 0..B-1).
+    param_labels : tuple of str
+        One label per estimated scalar (a vector parameter's elements as ``name[i]``).
+    params, se : ndarray (B, p)
+        Estimates and standard errors (NaN where a member has none: see ``messages``).
+    loglik, n : ndarray (B,)
+    converged : ndarray of bool (B,)
+    status : tuple of str
+        ``"converged"`` or why not (the failing fit's first error diagnostic, or ``"data"``
+        for data its checks refused).
+    messages : tuple of str
+        The error diagnostics (or the data error) of each member, "" where there are none.
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> rng = np.random.default_rng(0)
+    >>> batch = mk.fit_many(mk.Weibull(), [rng.weibull(2.0, n) for n in (50, 80, 120)])
+    >>> batch.converged.all(), batch.params.shape
+    (np.True_, (3, 2))
+    >>> batch[1].params == dict(zip(batch.param_labels, batch.params[1]))
+    True
+    """
+
+    model: Model
+    labels: tuple
+    param_labels: tuple[str, ...]
+    params: np.ndarray
+    se: np.ndarray
+    loglik: np.ndarray
+    n: np.ndarray
+    converged: np.ndarray
+    status: tuple[str, ...]
+    messages: tuple[str, ...]
+    iterations: np.ndarray
+    _data: Sequence = field(repr=False)
+    _options: Mapping = field(repr=False)
+    _fits: dict = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def _position(self, key) -> int:
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            if not -len(self) <= key < len(self):
+                raise IndexError(f"member {key} of a batch of {len(self)}.")
+            return int(key) % len(self)
+        try:
+            return self.labels.index(key)
+        except ValueError:
+            raise KeyError(f"no member labelled {key!r}.") from None
+
+    def __getitem__(self, key):
+        """Member ``key`` (a position, or a label) as a full :class:`Fit`: every inference
+        and diagnostic; fitted on demand from its batch estimate (the same maximum)."""
+        i = self._position(key)
+        if i not in self._fits:
+            from ._fit import fit
+
+            start = None
+            if self.status[i] == SETTLED:
+                start = {name: v for name, v in zip(self.param_labels, self.params[i],
+                                                    strict=True) if "[" not in name}
+            options = dict(self._options)
+            if start and len(start) == len(self.param_labels):
+                options["start"] = {**start, **options.get("start", {})}
+            self._fits[i] = fit(self.model, self._data[i], **options)
+        return self._fits[i]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def to_pandas(self):
+        """One row per member: n, converged, status, loglik, each parameter and its SE
+        (``se_<name>``), iterations and messages; indexed by the labels."""
+        import pandas as pd
+
+        table = {"n": self.n, "converged": self.converged, "status": list(self.status),
+                 "loglik": self.loglik}
+        for j, name in enumerate(self.param_labels):
+            table[name] = self.params[:, j]
+            table[f"se_{name}"] = self.se[:, j]
+        table["iterations"] = self.iterations
+        table["message"] = list(self.messages)
+        return pd.DataFrame(table, index=pd.Index(list(self.labels), name="member"))
+
+    def summary(self) -> str:
+        """Counts of converged and flagged members, the reasons, and each parameter's
+        distribution over the converged members (quantiles)."""
+        ok = self.converged
+        lines = [f"{len(self)} fits of {self.model.name}: {int(ok.sum())} converged, "
+                 f"{int((~ok).sum())} flagged"]
+        reasons: dict[str, int] = {}
+        for s, good in zip(self.status, ok, strict=True):
+            if not good:
+                reasons[s] = reasons.get(s, 0) + 1
+        for s, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            lines.append(f"  {s}: {count}")
+        if ok.any():
+            q = np.quantile(self.params[ok], [0.0, 0.25, 0.5, 0.75, 1.0], axis=0)
+            head = f"{'parameter':<12}" + "".join(f"{h:>12}" for h in
+                                                  ("min", "25%", "median", "75%", "max"))
+            lines += ["", "estimates over the converged members:", head]
+            for j, name in enumerate(self.param_labels):
+                lines.append(f"{name:<12}" + "".join(f"{v:>12.4g}" for v in q[:, j]))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (f"<FitBatch: {len(self)} fits of {self.model.name}, "
+                f"{int(self.converged.sum())} converged>")
+
+
+def fit_many(model, datasets, *, lengths=None, labels=None, fixed=None, start=None,
+             maxiter: int = 200, starts=None, seed: int = 0, weights=None,
+             progress=False) -> FitBatch:
+    r"""Fit ``model`` to each of ``datasets`` by maximum likelihood, all at once.
+
+    Parameters
+    ----------
+    model : Model or str
+    datasets : list of array-like, or a 2-D array
+        One dataset per member (any data :func:`mlekit.fit` takes: arrays, ``mk.Censored``
+        ...), or a padded 2-D array (members x observations) with ``lengths``.
+    lengths : array-like of int, optional
+        The observations of each row of a 2-D ``datasets`` (the rest is padding, ignored).
+    labels : sequence, optional
+        Names of the members (default 0..B-1).
+    fixed, start, maxiter, starts, seed, weights
+        As :func:`mlekit.fit`, for every member (``weights``: one array per member).
+    progress : bool or callable
+        A progress bar on stderr (True), or ``progress(done, total)``.
+
+    Returns
+    -------
+    FitBatch
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> data = np.array([[1.0, 2.0, 3.0, 0.0], [2.0, 4.0, 5.0, 7.0]])
+    >>> batch = mk.fit_many(mk.Normal(), data, lengths=[3, 4])
+    >>> batch.params[:, 0].tolist()  # the means of the first 3 and of all 4
+    [2.0, 4.5]
+    """
+    from ._fit import _resolve_model
+
+    model = _resolve_model(model)
+    members = _members(datasets, lengths)
+    labels = tuple(range(len(members))) if labels is None else tuple(labels)
+    if len(labels) != len(members):
+        raise ModelError(f"labels has {len(labels)} entries for {len(members)} datasets.")
+    if not members:
+        raise DataError("datasets is empty: there is nothing to fit.")
+    if weights is not None and len(weights) != len(members):
+        raise DataError(f"weights has {len(weights)} entries for {len(members)} datasets; "
+                        "give one array of weights per dataset.")
+    options = {k: v for k, v in (("fixed", fixed), ("start", start), ("maxiter", maxiter),
+                                 ("starts", starts), ("seed", seed)) if v is not None}
+    report = _progress(progress)
+    from ._batch_engine import fast_fits
+
+    fast = None
+    if starts is None and weights is None:
+        fast = fast_fits(model, members, fixed or {}, start or {}, maxiter, report)
+    if fast is None:
+        return _one_by_one(model, members, labels, options, weights, report)
+    return _assemble(model, members, labels, options, fast, report)
+
+
+def fit_groups(table, by, column, model, **options) -> FitBatch:
+    """:func:`fit_many` over the groups of a table: one fit of ``model`` to ``column`` per
+    value of ``by`` (a column name or a list of them), labelled by it.
+
+    Examples
+    --------
+    >>> import pandas as pd, mlekit as mk
+    >>> table = pd.DataFrame({"machine": ["a", "a", "a", "b", "b", "b", "b"],
+    ...                       "hours": [1.0, 2.0, 4.0, 3.0, 5.0, 6.0, 9.0]})
+    >>> mk.fit_groups(table, by="machine", column="hours", model=mk.Exponential()).labels
+    ('a', 'b')
+    """
+    from ._regression.design import _table
+
+    frame = _table(table)
+    keys = [by] if isinstance(by, str) else list(by)
+    for name in [*keys, column]:
+        if name not in frame.columns:
+            raise DataError(f"column {name!r} is not in the table; available columns: "
+                            f"{', '.join(map(str, frame.columns))}.")
+    groups = frame.groupby(keys if len(keys) > 1 else keys[0], sort=True, dropna=False)
+    labels, data = [], []
+    for label, part in groups:
+        labels.append(label)
+        data.append(part[column].to_numpy(dtype=float))
+    return fit_many(model, data, labels=labels, **options)
+
+
+def _members(datasets, lengths) -> list:
+    """The members' datasets as a list."""
+    if lengths is not None:
+        arr = np.asarray(datasets, dtype=float)
+        if arr.ndim < 2:
+            raise DataError("lengths= goes with a padded 2-D array of datasets (members x "
+                            "observations).")
+        n = np.asarray(lengths)
+        if n.shape != (arr.shape[0],) or np.any(n < 0) or np.any(n > arr.shape[1]) or \
+                np.any(n != np.round(n)):
+            raise DataError(f"lengths must give, for each of the {arr.shape[0]} rows, a whole "
+                            f"number of observations between 0 and {arr.shape[1]}.")
+        return [arr[i, : int(m)] for i, m in enumerate(n)]
+    if isinstance(datasets, np.ndarray) and datasets.ndim == 2:
+        return list(datasets)
+    if hasattr(datasets, "to_numpy") and getattr(datasets, "ndim", 1) == 2:
+        return list(datasets.to_numpy(dtype=float))
+    if isinstance(datasets, (str, bytes)) or not isinstance(datasets, Sequence):
+        raise DataError("datasets must be a list of datasets or a 2-D array (members x "
+                        "observations) with lengths=.")
+    return list(datasets)
+
+
+def _progress(progress):
+    if progress is True:
+        from .cli import _progress_bar
+
+        return _progress_bar()
+    return progress or None
+
+
+def _row(fit, k_labels: tuple[str, ...]) -> tuple:
+    """(params, se, loglik, converged, status, message, iterations) of a single fit."""
+    params = np.full(len(k_labels), np.nan)
+    se = np.full(len(k_labels), np.nan)
+    flat = _flat(fit.params, k_labels)
+    if flat is not None:
+        params = flat
+    flat_se = _flat(fit.se, k_labels)
+    if flat_se is not None:
+        se = flat_se
+    errors = [d for d in fit.diagnostics if d.severity == "error"]
+    status = SETTLED if fit.converged else (errors[0].code if errors else "not_converged")
+    message = "; ".join(f"{d.code}: {d.message}" for d in errors)
+    loglik = math.nan if fit.loglik is None else float(fit.loglik)
+    return params, se, loglik, bool(fit.converged), status, message, int(fit.iterations)
+
+
+def _flat(values: Mapping | None, k_labels) -> np.ndarray | None:
+    if not values:
+        return None
+    out = []
+    for v in values.values():
+        if v is None:
+            out.extend([np.nan] * int(np.size(v) or 1))
+        else:
+            out.extend(np.ravel(np.asarray(v, dtype=float)).tolist())
+    return np.asarray(out, dtype=float) if len(out) == len(k_labels) else None
+
+
+def _labels_of(model: Model, fixed) -> tuple[str, ...]:
+    names = [n for n in model.params if n not in (fixed or {})]
+    return tuple(flat_labels(names, {n: model.params[n].shape for n in names}))
+
+
+def _single(model, data, options, weights=None):
+    """One member's fit, or the data error that refused it."""
+    from ._fit import fit
+
+    try:
+        return fit(model, data, weights=weights, **options), None
+    except (DataError, ModelError) as err:
+        return None, str(err)
+    except MlekitError as err:  # any other refusal stays in this member's row
+        return None, str(err)
+
+
+def _one_by_one(model, members, labels, options, weights, report) -> FitBatch:
+    k_labels = _labels_of(model, options.get("fixed"))
+    rows, fits = [], {}
+    for i, data in enumerate(members):
+        single, error = _single(model, data, options, None if weights is None else weights[i])
+        if single is None:
+            rows.append(_failed_row(k_labels, error, data))
+        else:
+            fits[i] = single
+            labels_i = tuple(flat_labels(single.param_names, {
+                n: np.shape(single.params[n]) for n in single.param_names}))
+            k_labels = labels_i if len(labels_i) == len(k_labels) else k_labels
+            rows.append((*_row(single, k_labels), single.n))
+        if report is not None:
+            report(i + 1, len(members))
+    return _batch(model, labels, k_labels, rows, members, options, fits)
+
+
+def _failed_row(k_labels, error: str, data) -> tuple:
+    nan = np.full(len(k_labels), np.nan)
+    try:
+        n = len(data)
+    except TypeError:
+        n = 0
+    return nan, nan.copy(), math.nan, False, "data", error, 0, n
+
+
+def _batch(model, labels, k_labels, rows, members, options, fits) -> FitBatch:
+    params = np.array([r[0] for r in rows], dtype=float).reshape(len(rows), len(k_labels))
+    se = np.array([r[1] for r in rows], dtype=float).reshape(len(rows), len(k_labels))
+    out = FitBatch(
+        model=model, labels=labels, param_labels=k_labels, params=params, se=se,
+        loglik=np.array([r[2] for r in rows], dtype=float),
+        n=np.array([r[7] for r in rows], dtype=float),
+        converged=np.array([r[3] for r in rows], dtype=bool),
+        status=tuple(r[4] for r in rows), messages=tuple(r[5] for r in rows),
+        iterations=np.array([r[6] for r in rows], dtype=int),
+        _data=members, _options=options)
+    out._fits.update(fits)
+    return out
+
+
+def _assemble(model, members, labels, options, fast, report) -> FitBatch:
+    """Rows from the batched pass; members it could not settle are fitted alone."""
+    k_labels = fast.labels
+    rows, fits = [], {}
+    for i in range(len(members)):
+        if fast.settled[i]:
+            rows.append((fast.params[i], fast.se[i], float(fast.loglik[i]), True, SETTLED, "",
+                         int(fast.iterations[i]), float(fast.n[i])))
+            continue
+        single, error = _single(model, members[i], options)
+        if single is None:
+            rows.append(_failed_row(k_labels, error, members[i]))
+        else:
+            fits[i] = single
+            rows.append((*_row(single, k_labels), single.n))
+    if report is not None:
+        report(len(members), len(members))
+    return _batch(model, labels, k_labels, rows, members, options, fits)
