@@ -32,6 +32,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/nist_nonlinear.py
 	$(BIN)/python benchmarks/penalized.py
 	$(BIN)/python benchmarks/mixture.py
+	$(BIN)/python benchmarks/many.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

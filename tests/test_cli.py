@@ -274,3 +274,31 @@ def test_aft_on_the_command_line():
     assert printed["params"] == pytest.approx(dict(fit.params), rel=1e-12)
     out = run("aft", str(lung), "Surv(time, status) ~ age", "--cov", "expected")
     assert out.exit_code != 0 and "not available for censored" in out.output
+
+
+def test_grouped_fits_on_the_command_line_write_a_table_and_never_overwrite(tmp_path):
+    lung = SHARED / "lung.csv"
+    out_file = tmp_path / "fits.csv"
+    out = run("fit", str(lung), "--by", "sex", "--column", "time", "--dist", "weibull",
+              "--out", str(out_file))
+    assert out.exit_code == 0, out.output
+    written = pd.read_csv(out_file)
+    table = pd.read_csv(lung)
+    expected = mk.fit_groups(table, by="sex", column="time", model=mk.Weibull()).to_pandas()
+    assert written["shape"].to_numpy() == pytest.approx(expected["shape"].to_numpy(), rel=1e-12)
+    before = out_file.read_bytes()
+    again = run("fit", str(lung), "--by", "sex", "--column", "time", "--dist", "gamma",
+                "--out", str(out_file))
+    assert again.exit_code != 0 and "--force" in again.output and "Traceback" not in again.output
+    assert out_file.read_bytes() == before
+    forced = run("fit", str(lung), "--by", "sex", "--column", "time", "--dist", "gamma",
+                 "--out", str(out_file), "--force")
+    assert forced.exit_code == 0 and pd.read_csv(out_file).shape[0] == 2
+    parquet = tmp_path / "fits.parquet"
+    assert run("fit", str(lung), "--by", "sex", "--column", "time", "--dist", "gamma",
+               "--out", str(parquet)).exit_code == 0
+    assert pd.read_parquet(parquet).shape[0] == 2
+    shown = run("fit", str(lung), "--by", "sex", "--column", "time", "--dist", "gamma")
+    assert shown.exit_code == 0 and "2 fits of gamma: 2 converged" in shown.output
+    bad = run("fit", str(lung), "--by", "sex", "--dist", "gamma")
+    assert bad.exit_code != 0 and "--column" in bad.output

@@ -13,6 +13,7 @@ from mlekit import (
     _expr,
     _families,
     _fit,
+    _many,
     _model,
     _penalties,
     _regularization,
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MODULES = [*_families._MODULES, _families, _fit, _model, _result, _expr, comparison, testing,
            profile, bootstrap, regression_api, priors, _penalties, _regularization,
-           mixture_select, mixture_gaussian, mixture_general, _censored,
+           mixture_select, mixture_gaussian, mixture_general, _censored, _many,
            importlib.import_module("mlekit._regression.nls")]  # the package's nls is the function
 
 

@@ -114,6 +114,12 @@ def fit(
         "--lower", help="Truncation: a number or a column of lower bounds.")] = None,
     upper: Annotated[str | None, typer.Option(
         "--upper", help="Truncation: a number or a column of upper bounds.")] = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Fit one model per value of this column (a table of fits).")] = None,
+    out: Annotated[str | None, typer.Option(
+        "--out", help="With --by: write the table of fits to this CSV or Parquet file.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="With --out: replace an existing file.")] = False,
 ) -> None:
     """Fit the family DIST to one column of FILE (or censored, truncated, weighted
     observations) and print the result."""
@@ -121,6 +127,10 @@ def fit(
 
     with _one_line_errors():
         model = mk.family(dist, **_options(option or []))
+        if by is not None or out is not None:
+            _fit_groups(file, model, by, column, out, force, as_json,
+                        others=(left, right, time, event, weights, lower, upper, groups))
+            return
         if (cov is Cov.cluster) != (groups is not None):
             raise mk.ModelError("--cov cluster needs --groups COLUMN (cluster labels), and "
                                 "--groups is only used with --cov cluster.")
@@ -319,6 +329,46 @@ def _read(file, column, groups, dropna):
     return read_column(file, column), table[groups].to_numpy()
 
 
+def _fit_groups(file, model, by, column, out, force, as_json, others) -> None:
+    """``mlekit fit FILE --by G --column X [--out fits.csv]``: one fit per group."""
+    import mlekit as mk
+
+    if by is None:
+        raise mk.ModelError("--out writes the table of a grouped fit: give --by COLUMN too.")
+    if any(v is not None for v in others):
+        raise mk.ModelError("--by fits plain columns for now; it does not combine with censoring, "
+                            "truncation, weights or --groups.")
+    if column is None:
+        raise mk.ModelError("--by needs --column X, the values to fit in each group.")
+    target = None
+    if out is not None:
+        from pathlib import Path
+
+        target = Path(out)
+        if target.suffix.lower() not in (".csv", ".parquet", ".pq"):
+            raise mk.ModelError(f"--out {out!r}: name a .csv or .parquet file.")
+        if target.exists() and not force:
+            raise mk.DataError(f"--out {out!r} exists; it is not overwritten without --force.")
+    table = read_table(file)
+    batch = mk.fit_groups(table, by=by, column=column, model=model,
+                          progress=None if as_json else _progress_bar("fits"))
+    frame = batch.to_pandas().reset_index().rename(columns={"member": by})
+    if target is not None:
+        if target.suffix.lower() == ".csv":
+            frame.to_csv(target, index=False)
+        else:
+            frame.to_parquet(target, index=False)
+    if as_json:
+        typer.echo(frame.to_json(orient="records", indent=2))
+    else:
+        typer.echo(batch.summary())
+        if target is not None:
+            typer.echo(f"\n{len(frame)} rows written to {out}")
+        else:
+            shown = frame.assign(message=frame["message"].str.slice(0, 60))
+            typer.echo("\n" + shown.to_string(index=False))
+
+
 def _incomplete(file, column, dropna, left, right, time, event, weights, lower, upper):
     """(data, weights) from the columns the options name: censored ends (--left/--right),
     lifetimes (--time/--event), or a plain --column, then truncation and weights."""
@@ -361,8 +411,9 @@ def _number_or_column(text: str, col):
         return col(text)
 
 
-def _progress_bar():
-    """A progress(done, total) callback drawing a rich bar on stderr (bootstrap batches)."""
+def _progress_bar(label: str = "bootstrap"):
+    """A progress(done, total) callback drawing a rich bar on stderr (bootstrap batches, many
+    fits)."""
     from rich.console import Console
     from rich.progress import Progress
 
@@ -372,7 +423,7 @@ def _progress_bar():
     def progress(done: int, total: int) -> None:
         if "task" not in state:
             bar.start()
-            state["task"] = bar.add_task("bootstrap", total=total)
+            state["task"] = bar.add_task(label, total=total)
         bar.update(state["task"], completed=done)
         if done >= total:
             bar.stop()
