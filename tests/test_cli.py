@@ -302,3 +302,24 @@ def test_grouped_fits_on_the_command_line_write_a_table_and_never_overwrite(tmp_
     assert shown.exit_code == 0 and "2 fits of gamma: 2 converged" in shown.output
     bad = run("fit", str(lung), "--by", "sex", "--dist", "gamma")
     assert bad.exit_code != 0 and "--column" in bad.output
+
+
+def test_study_on_the_command_line(tmp_path):
+    out = run("study", "--dist", "exponential", "--truth", "rate=2", "--n", "50,200",
+              "--reps", "200", "--seed", "1", "--json")
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)
+    assert [r["n"] for r in rows] == [50, 200] and all(0.85 < r["coverage_wald"] <= 1
+                                                        for r in rows)
+    picture = tmp_path / "study.png"
+    shown = run("study", "--dist", "normal", "--truth", "location=0,scale=1,df=5",
+                "--data-dist", "student_t", "--n", "100", "--reps", "100",
+                "--plot", str(picture))
+    assert shown.exit_code == 0, shown.output
+    assert "KL projection" in shown.output and picture.stat().st_size > 1000
+    again = run("study", "--dist", "normal", "--truth", "location=0,scale=1,df=5",
+                "--data-dist", "student_t", "--n", "100", "--reps", "100",
+                "--plot", str(picture))
+    assert again.exit_code != 0 and "--force" in again.output
+    bad = run("study", "--dist", "gamma", "--truth", "shape=2", "--n", "50")
+    assert bad.exit_code != 0 and "missing" in bad.output and "Traceback" not in bad.output

@@ -40,6 +40,7 @@ from ._penalties import L1, L2, ElasticNet, Penalty  # noqa: E402
 from ._regression import aft, glm, lm, nls  # noqa: E402
 from ._regularization import CVResult, Path, cv, path  # noqa: E402
 from ._result import Fit  # noqa: E402
+from ._study import Study, study  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -52,5 +53,6 @@ __all__ = [
     "priors", "L1", "L2", "ElasticNet", "Penalty", "cv", "path", "CVResult", "Path",
     "GaussianMixture", "Mixture", "select_k", "SelectK",
     "Censored", "Survival", "Truncated", "Binned", "fit_many", "fit_groups", "FitBatch",
+    "study", "Study",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

@@ -45,8 +45,10 @@ def applies(model: Model, members: list) -> bool:
     t = type(model)
     return (model.event_ndim == 0 and not model.presolved
             and not getattr(model, "nonsmooth", ())
-            and t.prepare is Model.prepare and t.check_existence is Model.check_existence
-            and t.basis is Model.basis
+            # a family with statistics is checked by them, as mk.fit does; others by the base
+            # rules, which the batch repeats
+            and (model.sufficient or t.prepare is Model.prepare)
+            and t.check_existence is Model.check_existence and t.basis is Model.basis
             and all(isinstance(m, (np.ndarray, list, tuple)) for m in members))
 
 
@@ -67,21 +69,30 @@ def fast_fits(model: Model, members: list, fixed: dict, start: dict, maxiter: in
                                                       strict=True))))
     size = len(arrays)
     lengths = np.array([a.size for a in arrays])
-    valid = _valid(model, arrays, lengths)
+    stats_model = model.sufficient
+    proven = {}
+    if stats_model:  # the statistics prove a member's data valid, as in mk.fit
+        from ._fit import _proven_stats
+
+        for i, a in enumerate(arrays):
+            found = _proven_stats(model, a) if a.size else None
+            if found is not None:
+                proven[i] = np.asarray(found, dtype=float)
+        valid = np.array([i in proven for i in range(len(arrays))], dtype=bool)
+    else:
+        valid = _valid(model, arrays, lengths)
     out_u = np.zeros((size, layout.k))
     loglik = np.full(size, np.nan)
     status = np.full(size, batched.SKIPPED)
     iterations = np.zeros(size, dtype=int)
     hess = np.zeros((size, layout.k, layout.k))
-    stats_model = model.sufficient
     closed = type(model).closed_form is not Model.closed_form
     order = np.argsort(lengths, kind="stable")  # similar lengths share a padded block
     blocks = list(_blocks(order[valid[order]], lengths))
 
     def run(block):
         xs = [arrays[i] for i in block]
-        stats = (np.stack([np.asarray(model.suffstats(x), dtype=float) for x in xs])
-                 if stats_model else None)
+        stats = np.stack([proven[i] for i in block]) if stats_model else None
         u0 = np.stack([_start_u(model, layout, fixed, start, x,
                                 None if stats is None or not closed else stats[j])
                        for j, x in enumerate(xs)])
