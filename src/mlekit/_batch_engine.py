@@ -93,9 +93,11 @@ def fast_fits(model: Model, members: list, fixed: dict, start: dict, maxiter: in
     def run(block):
         xs = [arrays[i] for i in block]
         stats = np.stack([proven[i] for i in block]) if stats_model else None
-        u0 = np.stack([_start_u(model, layout, fixed, start, x,
-                                None if stats is None or not closed else stats[j])
-                       for j, x in enumerate(xs)])
+        u0 = _starts_of_rows(model, layout, start, xs) if stats is None else None
+        if u0 is None:
+            u0 = np.stack([_start_u(model, layout, fixed, start, x,
+                                    None if stats is None or not closed else stats[j])
+                           for j, x in enumerate(xs)])
         # padded to a power of two of members: one compiled shape serves many blocks
         width = _width(len(block))
         members = np.arange(width) < len(block)
@@ -104,9 +106,9 @@ def fast_fits(model: Model, members: list, fixed: dict, start: dict, maxiter: in
                          None if stats is None else np.concatenate(
                              [stats, np.repeat(stats[:1], width - len(block), axis=0)]))
         result = batched.maximize_batch(derivs, u0, maxiter=maxiter, members=members)
-        ll, _, h = derivs(result.u, members)
         m = len(block)
-        return block, result.u[:m], ll[:m], result.status[:m], result.iterations[:m], h[:m]
+        return (block, result.u[:m], result.loglik[:m], result.status[:m],
+                result.iterations[:m], result.hess[:m])
 
     done = 0
     for block, u, ll, st, it, h in _threaded(run, blocks):
@@ -178,6 +180,22 @@ def _start_u(model, layout, fixed, start, x, stats) -> np.ndarray:
         given = set(start) >= set(layout.names)
         theta = {**({} if given else model.start(x)), **start}
     return layout.pack({n: theta[n] for n in layout.names}, fixed)
+
+
+def _starts_of_rows(model, layout, start, xs: list[np.ndarray]) -> np.ndarray | None:
+    """The members' starts in u from the model's vectorized rule, where the block's samples
+    share one length and every free parameter is a scalar; else None."""
+    if any(shape for shape in layout.shapes) or len({x.shape[0] for x in xs}) != 1:
+        return None
+    found = model.start_rows(np.stack(xs))
+    if found is None:
+        return None
+    columns = []
+    for name, c in zip(layout.names, layout.constraints, strict=True):
+        values = np.broadcast_to(np.asarray(start.get(name, found[name]), dtype=float),
+                                 (len(xs),))
+        columns.append(np.asarray(c.inverse(values), dtype=float))
+    return np.column_stack(columns)
 
 
 def _width(m: int) -> int:

@@ -171,6 +171,12 @@ class Model:
             out[name] = p.start()
         return out
 
+    def start_rows(self, X: np.ndarray) -> dict[str, np.ndarray] | None:
+        """:meth:`start` for many samples of one length at once (the rows of ``X``): one
+        array of starts per parameter, or None (the default: ``start`` runs per sample).
+        Batched fits (:func:`mlekit.fit_many`) use it."""
+        return None
+
     @property
     def presolved(self) -> tuple[str, ...]:
         """Parameters estimated straight from the data before Newton maximizes the rest."""

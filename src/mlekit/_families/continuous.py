@@ -375,6 +375,11 @@ class Weibull(Family):
         k = math.pi / math.sqrt(6) / max(float(lx.std()), 1e-8)
         return {"shape": np.asarray(k), "scale": np.asarray(math.exp(lx.mean() + 0.5772156649 / k))}
 
+    def start_rows(self, X):
+        lx = np.log(X)
+        k = math.pi / math.sqrt(6) / np.maximum(lx.std(axis=1), 1e-8)
+        return {"shape": k, "scale": np.exp(lx.mean(axis=1) + 0.5772156649 / k)}
+
     def _log_hazard(self, x, p):
         """log of the cumulative hazard (x/scale)^shape, finite where the power underflows."""
         return p["shape"] * (jnp.log(x) - jnp.log(p["scale"]))
