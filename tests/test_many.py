@@ -113,3 +113,26 @@ def test_bad_batches_are_refused_clearly():
         mk.fit_many(mk.Normal(), [[1.0, 2.0]], labels=["a", "b"])
     with pytest.raises(mk.DataError, match="2-D array"):
         mk.fit_many(mk.Normal(), "data.csv")
+
+
+def test_regressions_per_group_and_starts():
+    from conftest import shared_csv
+
+    lung = shared_csv("lung.csv")
+    batch = mk.fit_groups(lung, by="sex", formula="Surv(time, status) ~ age",
+                          regression="aft", dist="weibull")
+    assert batch.param_labels == ("Intercept", "age", "scale")
+    for label, part in lung.groupby("sex"):
+        single = mk.aft("Surv(time, status) ~ age", part, dist="weibull")
+        np.testing.assert_allclose(batch.to_pandas().loc[label, ["Intercept", "age", "scale"]]
+                                   .to_numpy(dtype=float), _flat(single.params), rtol=1e-12)
+    glms = mk.fit_groups(lung, by="sex", formula="wt.loss ~ age", family="gaussian")
+    assert glms.converged.all() and "se_age" in glms.to_pandas()
+    with pytest.raises(mk.ModelError, match="formula="):
+        mk.fit_groups(lung, by="sex", column="time")
+    # starts= goes member by member, with the same maxima
+    rng = np.random.default_rng(4)
+    data = [rng.gamma(2.0, 1.0, n) for n in (40, 90)]
+    searched = mk.fit_many(mk.Gamma(), data, starts=3)
+    plain = mk.fit_many(mk.Gamma(), data)
+    np.testing.assert_allclose(searched.params, plain.params, rtol=1e-9)

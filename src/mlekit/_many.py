@@ -211,9 +211,13 @@ def fit_many(model, datasets, *, lengths=None, labels=None, fixed=None, start=No
     return _assemble(model, members, labels, options, fast, report)
 
 
-def fit_groups(table, by, column, model, **options) -> FitBatch:
+def fit_groups(table, by, column=None, model=None, *, formula: str | None = None,
+               regression: str = "glm", **options) -> FitBatch:
     """:func:`fit_many` over the groups of a table: one fit of ``model`` to ``column`` per
-    value of ``by`` (a column name or a list of them), labelled by it.
+    value of ``by`` (a column name or a list of them), labelled by it. With ``formula``, one
+    regression per group instead: ``regression="glm"`` (:func:`mlekit.glm`; ``family=`` and
+    the other options pass through) or ``"aft"`` (:func:`mlekit.aft`, ``dist=``), fitted
+    group by group.
 
     Examples
     --------
@@ -227,16 +231,58 @@ def fit_groups(table, by, column, model, **options) -> FitBatch:
 
     frame = _table(table)
     keys = [by] if isinstance(by, str) else list(by)
-    for name in [*keys, column]:
+    if (formula is None) == (column is None or model is None):
+        raise ModelError("fit_groups needs column= and model= (a distribution per group), or "
+                         "formula= (a regression per group).")
+    for name in [*keys, *([column] if formula is None else [])]:
         if name not in frame.columns:
             raise DataError(f"column {name!r} is not in the table; available columns: "
                             f"{', '.join(map(str, frame.columns))}.")
     groups = frame.groupby(keys if len(keys) > 1 else keys[0], sort=True, dropna=False)
+    if formula is not None:
+        return _regressions(groups, formula, regression, options)
     labels, data = [], []
     for label, part in groups:
         labels.append(label)
         data.append(part[column].to_numpy(dtype=float))
     return fit_many(model, data, labels=labels, **options)
+
+
+def _regressions(groups, formula: str, regression: str, options: dict) -> FitBatch:
+    """One regression per group, each by its own call (designs differ between groups)."""
+    from . import _regression as regressions
+
+    if regression not in ("glm", "aft"):
+        raise ModelError(f"regression={regression!r} must be 'glm' or 'aft'.")
+    fitter = getattr(regressions, regression)
+    report = _progress(options.pop("progress", None))
+    labels, parts, fits, errors = [], [], {}, {}
+    for i, (label, part) in enumerate(groups):
+        labels.append(label)
+        parts.append(part)
+        try:
+            fits[i] = fitter(formula, part, **options)
+        except MlekitError as err:
+            errors[i] = str(err)
+        if report is not None:
+            report(i + 1, len(groups))
+    if not fits:
+        raise DataError("no group could be fitted: " + next(iter(errors.values())))
+    first = fits[min(fits)]
+    k_labels = tuple(flat_labels(first.param_names, {n: np.shape(first.params[n])
+                                                      for n in first.param_names}))
+    rows = []
+    for i in range(len(labels)):
+        if i in errors:
+            rows.append(_failed_row(k_labels, errors[i], parts[i]))
+            continue
+        row = list(_row(fits[i], k_labels))
+        if fits[i].param_names != first.param_names:
+            row[5] = (f"its coefficients {list(fits[i].param_names)} differ from the first "
+                      "group's; see batch[label]")
+        rows.append((*row, fits[i].n))
+    return _batch(first._context.model if first._context is not None else None,
+                  tuple(labels), k_labels, rows, parts, options, fits)
 
 
 def _members(datasets, lengths) -> list:
