@@ -30,8 +30,8 @@ def test_a_normal_fitted_to_student_t_data_converges_to_the_kl_projection():
                  data_truth={"location": 0.0, "scale": 1.0, "df": 5.0})
     assert s.misspecified
     # the KL projection of t(5) onto the normals: its mean and SD, computed by quadrature
-    assert s.target["mean"] == pytest.approx(0.0, abs=1e-10)
-    assert s.target["sd"] == pytest.approx(np.sqrt(5 / 3), rel=1e-10)
+    assert s.target["mean"] == pytest.approx(0.0, abs=1e-8)
+    assert s.target["sd"] == pytest.approx(np.sqrt(5 / 3), rel=1e-9)
     table = s.table.set_index("parameter")
     for name in ("mean", "sd"):
         mc_se = np.sqrt(table.loc[name, "variance"] / 600)

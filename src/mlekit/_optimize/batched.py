@@ -217,24 +217,9 @@ def resampled(model: Model, layout: Layout, held: Mapping[str, np.ndarray], x: n
 
 def drawn(model: Model, layout: Layout, held: Mapping[str, np.ndarray], xs: np.ndarray
           ) -> Derivs:
-    """Derivatives of ``sum_i log p(x_{b,i} | theta_b)`` for member data ``xs`` (B, n, ...);
-    each member's chunk is padded with its own first observation (a valid point, weight 0)."""
-    held = _stacked(held)
-    parts = []
-    for start, stop, size in _pieces(xs.shape[1]):
-        block = np.empty((xs.shape[0], size, *xs.shape[2:]))
-        block[:] = xs[:, :1]
-        block[:, : stop - start] = xs[:, start:stop]
-        w = np.zeros(size)
-        w[: stop - start] = 1.0
-        parts.append((jax.device_put(block), jax.device_put(w)))
-
-    def derivs(u, active):
-        u, (order, count) = np.asarray(u, dtype=np.float64), _schedule(active)
-        return _summed([batch_chunk_derivs(u, held, x, w, order, count, model, layout, True,
-                                           False) for x, w in parts])
-
-    return derivs
+    """Derivatives of ``sum_i log p(x_{b,i} | theta_b)`` for member data ``xs`` (B, n, ...)
+    (see :func:`padded`: members of one length)."""
+    return padded(model, layout, held, list(xs))
 
 
 def padded(model: Model, layout: Layout, held: Mapping[str, np.ndarray],

@@ -161,24 +161,13 @@ class AFT(Model):
         median) and eta itself for gaussian / logistic; delta-method standard errors."""
         if scale not in ("response", "link"):
             raise ModelError(f"scale={scale!r} must be 'response' or 'link'.")
-        if newdata is None:
-            rows = np.asarray(fit._context.x)
-            X, off = rows[:, FIRST:], rows[:, 6] + (0.0 if offset is None else offset)
-        else:
-            if self.design is None:
-                raise ModelError("this model keeps no design to build new data with.")
-            X, off = self.design.matrix(newdata, offset)
-        beta = np.array([fit.params[c] for c in self.columns])
-        eta = X @ beta + off
+        from .design import linear_predictor
+
+        eta, se_eta = linear_predictor(fit, self.design, self.columns, FIRST, 6, newdata,
+                                       offset, se)
         value = np.exp(eta) if scale == "response" and self.log_time else eta
         if not se:
             return value
-        if fit.cov is None:
-            raise ModelError("no standard errors: the fit has no covariance (see its "
-                             "diagnostics).")
-        p = len(self.columns)
-        se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, np.asarray(fit.cov)[:p, :p],
-                                              X), 0.0))
         return value, (se_eta * value if scale == "response" and self.log_time else se_eta)
 
 

@@ -254,3 +254,28 @@ def _checked(design: Design) -> Design:
     if design.n == 0:
         raise DataError("the data have no complete rows to fit.")
     return design
+
+
+def linear_predictor(fit, design: Design | None, columns: tuple[str, ...], first: int,
+                     offset_column: int, newdata=None, offset=None, se: bool = False):
+    """A regression's linear predictor eta = X beta + offset at ``newdata`` (a table through
+    the formula, or predictors; default: the rows fitted, whose design starts at column
+    ``first`` with the offset in ``offset_column``), and with ``se`` its delta-method
+    standard errors sqrt(x' C x): (eta, se or None)."""
+    if newdata is None:
+        rows = np.asarray(fit._context.x)
+        X = rows[:, first:]
+        off = rows[:, offset_column] + (0.0 if offset is None else offset)
+    else:
+        if design is None:
+            raise ModelError("this model keeps no design to build new data with.")
+        X, off = design.matrix(newdata, offset)
+    eta = X @ np.array([fit.params[c] for c in columns]) + off
+    if not se:
+        return eta, None
+    if fit.cov is None:
+        raise ModelError("no standard errors: the fit has no covariance (see its "
+                         "diagnostics).")
+    p = len(columns)
+    cov = np.asarray(fit.cov)[:p, :p]
+    return eta, np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, cov, X), 0.0))

@@ -238,24 +238,13 @@ class GLM(Model):
 
         if scale not in ("response", "link"):
             raise ModelError(f"scale={scale!r} must be 'response' or 'link'.")
-        if newdata is None:
-            rows = np.asarray(fit._context.x)
-            X, off = rows[:, 4:], rows[:, 2] + (0.0 if offset is None else offset)
-        else:
-            if self.design is None:
-                raise ModelError("this model keeps no design to build new data with.")
-            X, off = self.design.matrix(newdata, offset)
-        beta = np.array([fit.params[c] for c in self.columns])
-        eta = X @ beta + off
+        from .design import linear_predictor
+
+        eta, se_eta = linear_predictor(fit, self.design, self.columns, 4, 2, newdata, offset,
+                                       se)
         value = eta if scale == "link" else np.asarray(mean_of(self.link, jnp.asarray(eta)))
         if not se:
             return value
-        if fit.cov is None:
-            raise ModelError("no standard errors: the fit has no covariance (see its "
-                             "diagnostics).")
-        p = len(self.columns)
-        cov = np.asarray(fit.cov)[:p, :p]
-        se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, cov, X), 0.0))
         if scale == "link":
             return value, se_eta
         slope = np.asarray(jax.vmap(jax.grad(lambda e: mean_of(self.link, e)))(
