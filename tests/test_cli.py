@@ -248,9 +248,9 @@ def test_censored_lifetimes_and_truncation_on_the_command_line(tmp_path):
          mk.Truncated([1.2, 2.5, 0.8, 3.1, 1.9], lower=[0.5, 0.5, 0.1, 1.0, 0.5], upper=4.0),
          None),
     ]:
-        out = run("fit", str(path), "--dist", "gamma", "--json", *args)
+        out = run("fit", str(path), "--dist", "weibull", "--json", *args)
         assert out.exit_code == 0, out.output
-        expected = mk.fit(mk.Gamma(), data, weights=w)
+        expected = mk.fit(mk.Weibull(), data, weights=w)
         assert json.loads(out.output)["loglik"] == pytest.approx(expected.loglik, rel=1e-12)
 
 

@@ -250,11 +250,11 @@ def fit_groups(table, by, column=None, model=None, *, formula: str | None = None
 
 def _regressions(groups, formula: str, regression: str, options: dict) -> FitBatch:
     """One regression per group, each by its own call (designs differ between groups)."""
-    from . import _regression as regressions
+    from ._regression.api import aft, glm
 
     if regression not in ("glm", "aft"):
         raise ModelError(f"regression={regression!r} must be 'glm' or 'aft'.")
-    fitter = getattr(regressions, regression)
+    fitter = glm if regression == "glm" else aft
     report = _progress(options.pop("progress", None))
     labels, parts, fits, errors = [], [], {}, {}
     for i, (label, part) in enumerate(groups):

@@ -140,7 +140,7 @@ def aft(formula: str | None = None, data=None, *, dist: str = "weibull", X=None,
     """
     from .._censored import Censored, Truncated
     from .._fit import fit
-    from .aft import AFT, response_of, rows_of
+    from .survreg import AFT, response_of, rows_of
 
     if formula is not None and (X is not None or y is not None):
         raise ModelError("give either a formula (with data) or X and y, not both.")
