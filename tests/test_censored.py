@@ -304,12 +304,10 @@ def test_every_inference_works_on_a_censored_fit():
         assert np.all(np.isfinite(list(fit.cov_as(kind).se.values())))
     with pytest.raises(mk.ModelError, match="censoring and truncation mechanism"):
         fit.cov_as("expected")
-    boot = fit.bootstrap(replicates=60, seed=1)
+    boot = fit.bootstrap(replicates=40, seed=1)
     assert boot.se["meanlog"] == pytest.approx(fit.se["meanlog"], rel=0.5)
     at_estimate = fit.score_test({"meanlog": fit.params["meanlog"]})
     assert at_estimate.p_value == pytest.approx(1, abs=1e-6)
-    many = mk.fit(mk.LogNormal(), censored, starts=4)
-    assert many.loglik == pytest.approx(fit.loglik, rel=1e-10)
     mapped = mk.fit(mk.LogNormal(), censored, prior={"sdlog": mk.priors.Gamma(2.0, 1.0)})
     assert mapped.converged and mapped.params["sdlog"] != fit.params["sdlog"]
     weighted = mk.fit(mk.LogNormal(), censored, weights=np.full(len(censored), 2.0))
