@@ -15,7 +15,9 @@ from functools import partial
 import jax
 import numpy as np
 
+from ._data import batches_on_threads, check_range
 from ._diagnostics import CONDITION_LIMIT, WEAK_CURVATURE
+from ._errors import MlekitError
 from ._model import Model
 from ._optimize import batched
 from ._optimize.objective import Layout
@@ -80,13 +82,12 @@ def fast_fits(model: Model, members: list, fixed: dict, start: dict, maxiter: in
                 proven[i] = np.asarray(found, dtype=float)
         valid = np.array([i in proven for i in range(len(arrays))], dtype=bool)
     else:
-        valid = _valid(model, arrays, lengths)
+        valid = _valid(model, arrays)
     out_u = np.zeros((size, layout.k))
     loglik = np.full(size, np.nan)
     status = np.full(size, batched.SKIPPED)
     iterations = np.zeros(size, dtype=int)
     hess = np.zeros((size, layout.k, layout.k))
-    closed = type(model).closed_form is not Model.closed_form
     order = np.argsort(lengths, kind="stable")  # similar lengths share a padded block
     blocks = list(_blocks(order[valid[order]], lengths))
 
@@ -96,7 +97,7 @@ def fast_fits(model: Model, members: list, fixed: dict, start: dict, maxiter: in
         u0 = _starts_of_rows(model, layout, start, xs) if stats is None else None
         if u0 is None:
             u0 = np.stack([_start_u(model, layout, fixed, start, x,
-                                    None if stats is None or not closed else stats[j])
+                                    None if stats is None else stats[j])
                            for j, x in enumerate(xs)])
         # padded to a power of two of members: one compiled shape serves many blocks
         width = _width(len(block))
@@ -111,7 +112,7 @@ def fast_fits(model: Model, members: list, fixed: dict, start: dict, maxiter: in
                 result.iterations[:m], result.hess[:m])
 
     done = 0
-    for block, u, ll, st, it, h in _threaded(run, blocks):
+    for block, u, ll, st, it, h in batches_on_threads(run, blocks, "mlekit-many"):
         out_u[block], loglik[block], status[block], iterations[block], hess[block] = \
             u, ll, st, it, h
         done += len(block)
@@ -140,19 +141,19 @@ def _clean(hess: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return ok & (lam[:, 0] > 0) & (lam[:, -1] < CONDITION_LIMIT * lam[:, 0])
 
 
-def _valid(model: Model, arrays: list[np.ndarray], lengths: np.ndarray) -> np.ndarray:
-    """Members whose data pass Model.prepare's checks (finite, in the support, enough of
-    them, not all equal where the model needs spread); the others are fitted alone, which
-    says precisely what is wrong."""
-    ok = lengths >= max(model.min_n, 1)
-    support = model.support
+def _valid(model: Model, arrays: list[np.ndarray]) -> np.ndarray:
+    """Members whose data pass mk.fit's own checks (finite, then the model's ``prepare``:
+    support, size, spread); the others are fitted alone, which says precisely what is
+    wrong."""
+    ok = np.zeros(len(arrays), dtype=bool)
     for i, a in enumerate(arrays):
-        if not ok[i]:
+        if not a.size:
             continue
-        lo, hi = float(a.min()), float(a.max())
-        ok[i] = (np.isfinite(lo) and np.isfinite(hi) and support.covers(lo, hi)
-                 and not (support.integer and np.any(a != np.round(a)))
-                 and not (model.needs_spread and lo == hi))
+        try:
+            model.prepare(a, check_range(a, "data"))
+        except MlekitError:
+            continue
+        ok[i] = True
     return ok
 
 
@@ -171,14 +172,11 @@ def _blocks(order: np.ndarray, lengths: np.ndarray):
 
 
 def _start_u(model, layout, fixed, start, x, stats) -> np.ndarray:
-    """The member's start in u: the closed form from its statistics where the family has one
-    (then exact), else the model's start rule; ``start`` overrides either."""
-    theta = None
-    if stats is not None and not start:
-        theta = model.closed_form(stats, fixed)
-    if theta is None:
-        given = set(start) >= set(layout.names)
-        theta = {**({} if given else model.start(x)), **start}
+    """The member's start in u, by mk.fit's rule (the closed form from its statistics where
+    the family has one, else the start rule; ``start`` overrides either)."""
+    from ._fit import start_theta
+
+    theta, _ = start_theta(model, layout, fixed, start, stats, x)
     return layout.pack({n: theta[n] for n in layout.names}, fixed)
 
 
@@ -201,20 +199,6 @@ def _starts_of_rows(model, layout, start, xs: list[np.ndarray]) -> np.ndarray | 
 def _width(m: int) -> int:
     """Members per compiled batch: a power of two >= batched.MIN_BATCH."""
     return max(batched.MIN_BATCH, 1 << (m - 1).bit_length())
-
-
-def _threaded(run, blocks: list):
-    """``run`` over the blocks on the package's worker threads (XLA and numpy release the
-    GIL), in order."""
-    from ._data import WORKERS
-
-    if len(blocks) < 2 or WORKERS < 2:
-        yield from map(run, blocks)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="mlekit-many") as pool:
-        yield from pool.map(run, blocks)
 
 
 def _derivs(model, layout, fixed, xs: list[np.ndarray], stats: np.ndarray | None):

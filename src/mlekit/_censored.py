@@ -104,8 +104,13 @@ class Censored:
 
     @property
     def counts(self) -> dict[str, int]:
-        kind = self.rows[:, 2]
-        return {name: int(np.sum(kind == code)) for code, name in KIND_NAMES.items()}
+        return kind_counts(self.rows)
+
+    def _with_rows(self, rows: np.ndarray) -> Censored:
+        """The same data (weights, binning) over other rows: built without re-checking."""
+        out = object.__new__(Censored)
+        out.rows, out.weights, out.binned = rows, self.weights, self.binned
+        return out
 
     @property
     def truncated(self) -> bool:
@@ -160,8 +165,7 @@ def Truncated(data, lower=None, upper=None) -> Censored:  # noqa: N802 - a data 
     True
     """
     if isinstance(data, Censored):
-        out = Censored.__new__(Censored)
-        out.rows, out.weights, out.binned = data.rows.copy(), data.weights, data.binned
+        out = data._with_rows(data.rows.copy())
     else:
         values = np.asarray(_floats(data, "data"), dtype=float).ravel()
         if np.isnan(values).any():
@@ -279,11 +283,21 @@ def rows_loglik(family, p, x, truncated: bool, censored: bool = True):
     return out
 
 
-def check_rows(family, x: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Rows fit for ``family``: every end inside its support (else a DataError), a truncation
+def check_rows(family, x: np.ndarray, moving: str) -> tuple[np.ndarray, bool, bool]:
+    """Rows fit for ``family``: not all censored on one side (else no MLE: NoEstimate, naming
+    what would move without bound), every end inside its support (else a DataError), a truncation
     bound at or beyond the support's own end dropped (nothing lies beyond it), and for a
     discrete family the lower ends moved to l - 1 (the ends are inclusive: P(X >= l) =
     S(l - 1)). Returns (rows, whether any row is still truncated, whether any is censored)."""
+    one_side = set(np.unique(x[:, 2]).tolist())
+    if one_side in ({RIGHT}, {LEFT}):
+        side = "right" if one_side == {RIGHT} else "left"
+        where = "past the largest" if side == "right" else "below the smallest"
+        raise NoEstimate(
+            f"every observation is {side}-censored: the likelihood keeps increasing as "
+            f"{moving} moves {where} censoring time, so no maximum likelihood estimate exists",
+            "observe some exact values or intervals, fix a parameter (fixed={...}), or fit "
+            "with a prior (prior={...}) that bounds it")
     support = family.support
     x = x.copy()
     # an interval reaching an open end of the support is censored on that side: (0, r] of a
@@ -361,17 +375,8 @@ class CensoredModel(Model):
         return rows_loglik(self.family, p, x, self.truncated, self.censored)
 
     def prepare(self, x, span=None):
-        kinds = set(np.unique(x[:, 2]).tolist())
-        if kinds in ({RIGHT}, {LEFT}):
-            side = "right" if kinds == {RIGHT} else "left"
-            where = "beyond the largest" if side == "right" else "below the smallest"
-            raise NoEstimate(
-                f"every observation is {side}-censored: the {self.family.name} likelihood keeps "
-                f"increasing as the distribution moves {where} censoring time, so no maximum "
-                "likelihood estimate exists",
-                "observe some exact values or intervals, fix a parameter (fixed={...}), or fit "
-                "with a prior (prior={...}) that bounds it")
-        rows, truncated, censored = check_rows(self.family, x)
+        rows, truncated, censored = check_rows(self.family, x,
+                                               f"the {self.family.name} distribution")
         return CensoredModel(self.family, truncated, censored), rows
 
     def check_existence(self, x, fixed, stats=None):
@@ -408,10 +413,14 @@ class CensoredModel(Model):
                          "cov='observed' (the default), 'opg' or 'robust'.")
 
 
+def kind_counts(x: np.ndarray) -> dict[str, int]:
+    """How many rows are of each kind (exact, interval, left-, right-censored)."""
+    return {name: int(np.sum(x[:, 2] == code)) for code, name in KIND_NAMES.items()}
+
+
 def observation_counts(x: np.ndarray) -> dict:
     """``{"observations": {kind: count}}`` of rows (kinds present only), for the summary."""
-    counts = {name: int(np.sum(x[:, 2] == code)) for code, name in KIND_NAMES.items()}
-    counts["truncated"] = int(np.sum(x[:, 5] != NOT_TRUNCATED))
+    counts = {**kind_counts(x), "truncated": int(np.sum(x[:, 5] != NOT_TRUNCATED))}
     return {"observations": {k: v for k, v in counts.items() if v}}
 
 

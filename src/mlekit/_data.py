@@ -36,6 +36,21 @@ def split(seq, parts: int = WORKERS) -> list:
     return [seq[i:i + step] for i in range(0, len(seq), step)]
 
 
+def batches_on_threads(fun, batches: list, prefix: str):
+    """``fun(batch)`` for each batch, yielded in order, on threads of their own named
+    ``prefix``: not the shared pool, whose workers serve the numpy passes inside a batch (a
+    family's statistics of long data) and would deadlock waiting on themselves. An error
+    (or Ctrl-C) drops the batches not yet started."""
+    if len(batches) < 2 or WORKERS < 2:
+        yield from map(fun, batches)
+        return
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=prefix)
+    try:
+        yield from pool.map(fun, batches)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def parallel_map(fun, pieces: list) -> list:
     """[fun(p) for p in pieces], on threads: numpy's loops and XLA's executions release the GIL,
     so pieces of long data run on all cores."""

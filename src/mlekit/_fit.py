@@ -424,6 +424,18 @@ def _proven_stats(model, x) -> np.ndarray | None:
     return stats
 
 
+def start_theta(model, layout, held, start_values, stats, sample) -> tuple[dict, bool]:
+    """(start values in natural units, whether they are the closed-form MLE): the closed form
+    from the statistics where the model has one and the caller gave no start, else the
+    model's start rule on ``sample`` for what the caller's values do not cover."""
+    if not start_values and stats is not None:
+        theta = model.closed_form(stats, held)
+        if theta is not None:
+            return theta, True
+    given = set(start_values) >= set(layout.names)
+    return {**({} if given else model.start(sample)), **start_values}, False
+
+
 def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None, priors=None,
               weights=None) -> _Run:
     held = {**fixed, **boundary}
@@ -433,13 +445,8 @@ def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None, prio
         stats = model.suffstats(x)
     log_prior = LogPrior(priors, layout) if priors else None
     l1 = log_prior is not None and log_prior.has_l1
-    theta0 = None
-    if not start_values and stats is not None and log_prior is None:
-        theta0 = model.closed_form(stats, held)
-    closed_form = theta0 is not None
-    if theta0 is None:  # the model's start rule only where the caller's does not cover all
-        given = set(start_values) >= set(layout.names)
-        theta0 = {**({} if given else model.start(sample)), **start_values}
+    theta0, closed_form = start_theta(model, layout, held, start_values,
+                                      stats if log_prior is None else None, sample)
     basis = None if l1 else model.basis(sample, held)  # L1 terms need their own coordinates
     if basis is not None:  # centred at the start: it round-trips exactly
         names, T = basis

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -206,9 +207,7 @@ def fit_many(model, datasets, *, lengths=None, labels=None, fixed=None, start=No
     fast = None
     if starts is None and weights is None:
         fast = fast_fits(model, members, fixed or {}, start or {}, maxiter, report)
-    if fast is None:
-        return _one_by_one(model, members, labels, options, weights, report)
-    return _assemble(model, members, labels, options, fast, report)
+    return _collect(model, members, labels, options, weights, fast, report)
 
 
 def fit_groups(table, by, column=None, model=None, *, formula: str | None = None,
@@ -276,11 +275,11 @@ def _regressions(groups, formula: str, regression: str, options: dict) -> FitBat
         if i in errors:
             rows.append(_failed_row(k_labels, errors[i], parts[i]))
             continue
-        row = list(_row(fits[i], k_labels))
+        row = _row(fits[i], k_labels)
         if fits[i].param_names != first.param_names:
-            row[5] = (f"its coefficients {list(fits[i].param_names)} differ from the first "
-                      "group's; see batch[label]")
-        rows.append((*row, fits[i].n))
+            row = row._replace(message=f"its coefficients {list(fits[i].param_names)} differ "
+                               "from the first group's; see batch[label]")
+        rows.append(row)
     return _batch(first._context.model if first._context is not None else None,
                   tuple(labels), k_labels, rows, parts, options, fits)
 
@@ -310,39 +309,38 @@ def _members(datasets, lengths) -> list:
 
 def _progress(progress):
     if progress is True:
-        from .cli import _progress_bar
+        from ._progress import progress_bar
 
-        return _progress_bar()
+        return progress_bar("fits")
     return progress or None
 
 
-def _row(fit, k_labels: tuple[str, ...]) -> tuple:
-    """(params, se, loglik, converged, status, message, iterations) of a single fit."""
-    params = np.full(len(k_labels), np.nan)
-    se = np.full(len(k_labels), np.nan)
-    flat = _flat(fit.params, k_labels)
-    if flat is not None:
-        params = flat
-    flat_se = _flat(fit.se, k_labels)
-    if flat_se is not None:
-        se = flat_se
+class _Row(NamedTuple):
+    params: np.ndarray
+    se: np.ndarray
+    loglik: float
+    converged: bool
+    status: str
+    message: str
+    iterations: int
+    n: float
+
+
+def _row(fit, k_labels: tuple[str, ...]) -> _Row:
+    """A single fit's row (NaN where its parameters do not fill the batch's labels)."""
     errors = [d for d in fit.diagnostics if d.severity == "error"]
     status = SETTLED if fit.converged else (errors[0].code if errors else "not_converged")
-    message = "; ".join(f"{d.code}: {d.message}" for d in errors)
-    loglik = math.nan if fit.loglik is None else float(fit.loglik)
-    return params, se, loglik, bool(fit.converged), status, message, int(fit.iterations)
+    return _Row(_flat(fit.params, k_labels), _flat(fit.se, k_labels),
+                math.nan if fit.loglik is None else float(fit.loglik), bool(fit.converged),
+                status, "; ".join(f"{d.code}: {d.message}" for d in errors),
+                int(fit.iterations), float(fit.n))
 
 
-def _flat(values: Mapping | None, k_labels) -> np.ndarray | None:
-    if not values:
-        return None
-    out = []
-    for v in values.values():
-        if v is None:
-            out.extend([np.nan] * int(np.size(v) or 1))
-        else:
-            out.extend(np.ravel(np.asarray(v, dtype=float)).tolist())
-    return np.asarray(out, dtype=float) if len(out) == len(k_labels) else None
+def _flat(values: Mapping | None, k_labels) -> np.ndarray:
+    out = [x for v in (values or {}).values()
+           for x in ([np.nan] if v is None else np.ravel(np.asarray(v, dtype=float)))]
+    return np.asarray(out, dtype=float) if len(out) == len(k_labels) else \
+        np.full(len(k_labels), np.nan)
 
 
 def _labels_of(model: Model, fixed) -> tuple[str, ...]:
@@ -351,74 +349,62 @@ def _labels_of(model: Model, fixed) -> tuple[str, ...]:
 
 
 def _single(model, data, options, weights=None):
-    """One member's fit, or the data error that refused it."""
+    """One member's fit, or the error that refused it (kept in that member's row)."""
     from ._fit import fit
 
     try:
         return fit(model, data, weights=weights, **options), None
-    except (DataError, ModelError) as err:
-        return None, str(err)
-    except MlekitError as err:  # any other refusal stays in this member's row
+    except MlekitError as err:
         return None, str(err)
 
 
-def _one_by_one(model, members, labels, options, weights, report) -> FitBatch:
-    k_labels = _labels_of(model, options.get("fixed"))
+def _collect(model, members, labels, options, weights, fast, report) -> FitBatch:
+    """The rows: from the batched pass where it settled a member, else from the member's own
+    fit (or the error that refused it)."""
+    k_labels = fast.labels if fast is not None else _labels_of(model, options.get("fixed"))
     rows, fits = [], {}
     for i, data in enumerate(members):
+        if fast is not None and fast.settled[i]:
+            rows.append(_Row(fast.params[i], fast.se[i], float(fast.loglik[i]), True, SETTLED,
+                             "", int(fast.iterations[i]), float(fast.n[i])))
+            continue
         single, error = _single(model, data, options, None if weights is None else weights[i])
         if single is None:
             rows.append(_failed_row(k_labels, error, data))
         else:
             fits[i] = single
-            labels_i = tuple(flat_labels(single.param_names, {
-                n: np.shape(single.params[n]) for n in single.param_names}))
-            k_labels = labels_i if len(labels_i) == len(k_labels) else k_labels
-            rows.append((*_row(single, k_labels), single.n))
-        if report is not None:
+            if fast is None:  # vector parameters get their sizes from a fit
+                found = tuple(flat_labels(single.param_names, {
+                    n: np.shape(single.params[n]) for n in single.param_names}))
+                k_labels = found if len(found) == len(k_labels) else k_labels
+            rows.append(_row(single, k_labels))
+        if report is not None and fast is None:
             report(i + 1, len(members))
+    if report is not None and fast is not None:
+        report(len(members), len(members))
     return _batch(model, labels, k_labels, rows, members, options, fits)
 
 
-def _failed_row(k_labels, error: str, data) -> tuple:
+def _failed_row(k_labels, error: str, data) -> _Row:
     nan = np.full(len(k_labels), np.nan)
     try:
         n = len(data)
     except TypeError:
         n = 0
-    return nan, nan.copy(), math.nan, False, "data", error, 0, n
+    return _Row(nan, nan.copy(), math.nan, False, "data", error, 0, float(n))
 
 
-def _batch(model, labels, k_labels, rows, members, options, fits) -> FitBatch:
-    params = np.array([r[0] for r in rows], dtype=float).reshape(len(rows), len(k_labels))
-    se = np.array([r[1] for r in rows], dtype=float).reshape(len(rows), len(k_labels))
+def _batch(model, labels, k_labels, rows: list[_Row], members, options, fits) -> FitBatch:
+    def column(name, dtype):
+        return np.array([getattr(r, name) for r in rows], dtype=dtype)
+
     out = FitBatch(
-        model=model, labels=labels, param_labels=k_labels, params=params, se=se,
-        loglik=np.array([r[2] for r in rows], dtype=float),
-        n=np.array([r[7] for r in rows], dtype=float),
-        converged=np.array([r[3] for r in rows], dtype=bool),
-        status=tuple(r[4] for r in rows), messages=tuple(r[5] for r in rows),
-        iterations=np.array([r[6] for r in rows], dtype=int),
+        model=model, labels=labels, param_labels=k_labels,
+        params=np.array([r.params for r in rows], dtype=float).reshape(len(rows), -1),
+        se=np.array([r.se for r in rows], dtype=float).reshape(len(rows), -1),
+        loglik=column("loglik", float), n=column("n", float),
+        converged=column("converged", bool), status=tuple(r.status for r in rows),
+        messages=tuple(r.message for r in rows), iterations=column("iterations", int),
         _data=members, _options=options)
     out._fits.update(fits)
     return out
-
-
-def _assemble(model, members, labels, options, fast, report) -> FitBatch:
-    """Rows from the batched pass; members it could not settle are fitted alone."""
-    k_labels = fast.labels
-    rows, fits = [], {}
-    for i in range(len(members)):
-        if fast.settled[i]:
-            rows.append((fast.params[i], fast.se[i], float(fast.loglik[i]), True, SETTLED, "",
-                         int(fast.iterations[i]), float(fast.n[i])))
-            continue
-        single, error = _single(model, members[i], options)
-        if single is None:
-            rows.append(_failed_row(k_labels, error, members[i]))
-        else:
-            fits[i] = single
-            rows.append((*_row(single, k_labels), single.n))
-    if report is not None:
-        report(len(members), len(members))
-    return _batch(model, labels, k_labels, rows, members, options, fits)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -131,6 +132,9 @@ def study(model, truth: Mapping[str, float], n: Sequence[int] = (20, 50, 200, 10
     >>> bool(abs(row["bias"]) < 0.1 and 0.85 < row["coverage_wald"] <= 1.0)
     True
     """
+    import pandas as pd
+    from scipy import stats
+
     from ._fit import _resolve_model
     from ._many import fit_many
 
@@ -163,8 +167,6 @@ def study(model, truth: Mapping[str, float], n: Sequence[int] = (20, 50, 200, 10
             e, s = est[:, j], se[:, j]
             variance = float(np.var(e, ddof=1))
             zs = (e - theta[j]) / s
-            from scipy import stats
-
             row = {"n": int(size), "parameter": name, "target": theta[j],
                    "mean": float(np.mean(e)), "bias": float(np.mean(e) - theta[j]),
                    "variance": variance, "mse": float(np.mean((e - theta[j]) ** 2)),
@@ -179,8 +181,6 @@ def study(model, truth: Mapping[str, float], n: Sequence[int] = (20, 50, 200, 10
                         "z_ks_p": float(stats.kstest(zs, "norm").pvalue),
                         "failed": int((~ok).sum())})
             rows.append(row)
-    import pandas as pd
-
     return Study(model.name, data_model.name, target, {k: float(v) for k, v in
                                                         generating.items()},
                  reps, level, misspecified, pd.DataFrame(rows))
@@ -306,6 +306,12 @@ def _robust_se(model: Model, names: list[str], est: np.ndarray, data: np.ndarray
                ) -> np.ndarray:
     """Sandwich standard errors A^-1 B A^-1 per replication, in natural units: A the
     observed information, B the sum of the scores' outer products (both at the estimate)."""
+    return np.asarray(_sandwich_se(jnp.asarray(est), jnp.asarray(data), model, tuple(names)))
+
+
+@partial(jax.jit, static_argnames=("model", "names"))
+def _sandwich_se(est, data, model, names):
+    """Compiled once per model and shape (not per study call)."""
     def loglik(v, x):
         return model.logpdf(x, dict(zip(names, v, strict=True)))
 
@@ -313,11 +319,9 @@ def _robust_se(model: Model, names: list[str], est: np.ndarray, data: np.ndarray
         scores = jax.jacfwd(loglik)(v, x)            # (n, k)
         hess = jax.hessian(lambda w: jnp.sum(loglik(w, x)))(v)
         a_inv = jnp.linalg.inv(-hess)
-        cov = a_inv @ (scores.T @ scores) @ a_inv
-        return jnp.sqrt(jnp.diag(cov))
+        return jnp.sqrt(jnp.diag(a_inv @ (scores.T @ scores) @ a_inv))
 
-    out = jax.jit(jax.vmap(one))(jnp.asarray(est), jnp.asarray(data))
-    return np.asarray(out)
+    return jax.vmap(one)(est, data)
 
 
 def _profile_coverage(batch, names, theta, level, reps: int):

@@ -16,6 +16,7 @@ import numpy as np
 import typer
 
 from ._io import read_column, read_table
+from ._progress import progress_bar as _progress_bar
 
 app = typer.Typer(
     add_completion=False,
@@ -349,12 +350,7 @@ def aft(
             raise mk.ModelError(f"--cov {cov.value} is not available for censored lifetimes; "
                                 "use observed, opg or robust.")
         table = read_table(file)
-        bound = None
-        if lower is not None:
-            try:
-                bound = float(lower)
-            except ValueError:
-                bound = lower  # a column name
+        bound = None if lower is None else _number_or_name(lower)
         result = mk.aft(formula, table, dist=dist.value, weights=weights, lower=bound,
                         cov=cov.value)
         _exit_without_maximum(result, as_json)
@@ -451,36 +447,18 @@ def _incomplete(file, column, dropna, left, right, time, event, weights, lower, 
     else:
         data = read_column(file, column)
     if lower is not None or upper is not None:
-        bounds = [None if b is None else _number_or_column(b, col) for b in (lower, upper)]
+        bounds = [None if b is None else _number_or_name(b) for b in (lower, upper)]
+        bounds = [col(b) if isinstance(b, str) else b for b in bounds]
         data = mk.Truncated(data, lower=bounds[0], upper=bounds[1])
     return data, None if weights is None else col(weights)
 
 
-def _number_or_column(text: str, col):
+def _number_or_name(text: str) -> float | str:
+    """A truncation bound: a number, else the name of a column."""
     try:
         return float(text)
     except ValueError:
-        return col(text)
-
-
-def _progress_bar(label: str = "bootstrap"):
-    """A progress(done, total) callback drawing a rich bar on stderr (bootstrap batches, many
-    fits)."""
-    from rich.console import Console
-    from rich.progress import Progress
-
-    bar = Progress(console=Console(stderr=True), transient=True)
-    state = {}
-
-    def progress(done: int, total: int) -> None:
-        if "task" not in state:
-            bar.start()
-            state["task"] = bar.add_task(label, total=total)
-        bar.update(state["task"], completed=done)
-        if done >= total:
-            bar.stop()
-
-    return progress
+        return text
 
 
 def _fit_json(result, intervals: dict, level: float) -> dict:

@@ -27,12 +27,11 @@ interval, an approximation.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._data import WORKERS
+from .._data import batches_on_threads
 from .._errors import FitError, ModelError
 from .._model import Model
 from .._optimize import batched
@@ -275,21 +274,15 @@ def _run(plan: _Plan, batches: list, size: int, progress
     """Refit every batch: (replicate rows, success flags, failure reasons with counts)."""
     rows, good, why = [], [], {}
     total = sum(len(b) for b in batches)
-    # batches get threads of their own: the shared pool serves the numpy passes inside a
-    # batch (a family's statistics of long data), which would deadlock waiting on its own
-    # busy workers. Each batch draws its data when it starts, so memory holds WORKERS batches.
-    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="mlekit-boot")
-    try:
-        for est, ok, reasons in pool.map(lambda gens: plan.refit(plan.draw(gens), size),
-                                         batches):
-            rows.append(est)
-            good.append(ok)
-            for k, v in reasons.items():
-                why[k] = why.get(k, 0) + v
-            if progress is not None:
-                progress(sum(r.shape[0] for r in rows), total)
-    finally:  # an error (or Ctrl-C) drops the batches not yet started
-        pool.shutdown(wait=True, cancel_futures=True)
+    # each batch draws its data when it starts, so memory holds WORKERS batches
+    for est, ok, reasons in batches_on_threads(lambda gens: plan.refit(plan.draw(gens), size),
+                                               batches, "mlekit-boot"):
+        rows.append(est)
+        good.append(ok)
+        for k, v in reasons.items():
+            why[k] = why.get(k, 0) + v
+        if progress is not None:
+            progress(sum(r.shape[0] for r in rows), total)
     return np.concatenate(rows), np.concatenate(good), why
 
 

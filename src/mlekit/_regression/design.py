@@ -129,12 +129,7 @@ def from_formula(formula: str, data, offset=None, weights=None) -> Design:
                          "failures) for binomial counts); a factor response needs 0/1 coding.")
     else:
         y = y[:, 0]
-    total_offset = None
-    if extra:
-        total_offset = sum(m.reindex(kept).to_numpy(dtype=float)[:, 0] for m in extra)
-    if offset is not None:
-        given = _aligned(offset, table, kept, "offset")
-        total_offset = given if total_offset is None else total_offset + given
+    total_offset = _total_offset(extra, offset, table, kept)
     w = None if weights is None else _aligned(weights, table, kept, "weights")
     return _checked(Design(y, right.to_numpy(dtype=float), tuple(map(str, right.columns)),
                            trials, total_offset, w, right.model_spec, lhs.strip(),
@@ -166,16 +161,23 @@ def covariates(formula: str, data, offset=None):
         raise ModelError(f"formula {formula!r} could not be evaluated on the data: {err}") \
             from err
     kept = np.asarray(right.index, dtype=int)
-    total = None
-    if extra:
-        total = sum(m.reindex(right.index).to_numpy(dtype=float)[:, 0] for m in extra)
-    if offset is not None:
-        given = _aligned(offset, table, kept, "offset")
-        total = given if total is None else total + given
+    total = _total_offset(extra, offset, table, right.index)
     X = right.to_numpy(dtype=float)
     design = Design(np.zeros(X.shape[0]), X, tuple(map(str, right.columns)), offset=total,
                     spec=right.model_spec, offset_terms=tuple(offsets))
     return table, kept, X, design
+
+
+def _total_offset(extra: list, offset, table, kept) -> np.ndarray | None:
+    """The formula's offset(...) terms (evaluated matrices) plus ``offset=``, on the rows the
+    formula kept; None where there is neither."""
+    total = None
+    if extra:
+        total = sum(m.reindex(kept).to_numpy(dtype=float)[:, 0] for m in extra)
+    if offset is not None:
+        given = _aligned(offset, table, kept, "offset")
+        total = given if total is None else total + given
+    return total
 
 
 def _aligned(values, table, kept, name: str) -> np.ndarray:

@@ -330,15 +330,11 @@ class GLM(Model):
         factor, beta = T v with X T orthonormal: there the Gaussian Hessian is -I/sd^2 and
         the others' X'WX is conditioned by the weights alone, where in beta it squares the
         design's condition number (NIST Filip: 1e19). None for a rank-deficient design."""
-        from .lstsq import qr_coordinates
+        from .lstsq import coefficient_basis
 
-        free = [j for j, c in enumerate(self.columns) if c not in fixed]
-        if not free:
-            return None
         w = x[:, 3]
-        X = x[w > 0][:, [4 + j for j in free]] * np.sqrt(w[w > 0])[:, None]
-        T = qr_coordinates(X)
-        return None if T is None else (tuple(self.columns[j] for j in free), T)
+        return coefficient_basis(self.columns, fixed, lambda free: x[w > 0][
+            :, [4 + j for j in free]] * np.sqrt(w[w > 0])[:, None])
 
     def no_maximum(self, x, fixed):
         """Where Newton found no clean maximum (the engine asks only then: a converged,

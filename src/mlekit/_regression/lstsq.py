@@ -69,3 +69,14 @@ def least_squares(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     beta = b / scale
     residuals = (yw - X.astype(wide) @ beta.astype(wide)).astype(float)
     return beta, residuals
+
+
+def coefficient_basis(columns: tuple[str, ...], fixed, design_of):
+    """A regression's ``Model.basis``: (the free coefficients, T) with ``design_of(free)``
+    (the design's free columns, as the likelihood weighs them) times T orthonormal; None
+    where none is free or the design is rank deficient."""
+    free = [j for j, c in enumerate(columns) if c not in fixed]
+    if not free:
+        return None
+    T = qr_coordinates(design_of(free))
+    return None if T is None else (tuple(columns[j] for j in free), T)

@@ -22,15 +22,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._censored import (
-    LEFT,
-    RIGHT,
     Censored,
     check_rows,
     observation_counts,
     rows_loglik,
     stand_ins,
 )
-from .._errors import DataError, ModelError, NoEstimate
+from .._errors import DataError, ModelError
 from .._families.continuous import Exponential, LogNormal, Normal, Weibull
 from .._families.location_scale import Logistic
 from .._families.positive import LogLogistic
@@ -111,16 +109,7 @@ class AFT(Model):
 
     # -- data and start values ---------------------------------------------------------------
     def prepare(self, x, span=None):
-        kinds = set(np.unique(x[:, 2]).tolist())
-        if kinds <= {LEFT, RIGHT} and len(kinds) == 1:
-            side = "right" if kinds == {RIGHT} else "left"
-            raise NoEstimate(
-                f"every observation is {side}-censored: the likelihood keeps increasing as the "
-                "fitted lifetimes move past the censoring times, so no maximum likelihood "
-                "estimate exists",
-                "observe some failures, or fit with a prior (prior={...}) that bounds the "
-                "coefficients")
-        rows, truncated, censored = check_rows(self.family, x[:, :6])
+        rows, truncated, censored = check_rows(self.family, x[:, :6], "the fitted lifetimes")
         out = np.concatenate([rows, x[:, 6:]], axis=1)
         model = AFT(self.dist, self.columns, self.design, truncated, censored)
         return model, out
@@ -128,13 +117,10 @@ class AFT(Model):
     def basis(self, x, fixed):
         """The design's QR coordinates, as for a GLM: Newton's Hessian in them is nearly
         -I/sigma^2 for the Gaussian-like dists."""
-        from .lstsq import qr_coordinates
+        from .lstsq import coefficient_basis
 
-        free = [j for j, c in enumerate(self.columns) if c not in fixed]
-        if not free:
-            return None
-        T = qr_coordinates(x[:, [FIRST + j for j in free]])
-        return None if T is None else (tuple(self.columns[j] for j in free), T)
+        return coefficient_basis(self.columns, fixed,
+                                 lambda free: x[:, [FIRST + j for j in free]])
 
     def start(self, x):
         """Least squares of the (log) stand-in lifetimes on X: exact at the failures, censored
