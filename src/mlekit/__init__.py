@@ -13,6 +13,7 @@ from . import priors  # noqa: E402
 from ._censored import Binned, Censored, Survival, Truncated  # noqa: E402
 from ._data import as_observations  # noqa: E402
 from ._diagnostics import Diagnostic  # noqa: E402
+from ._distributed import Dataset, dataset  # noqa: E402
 from ._errors import DataError, FitError, MlekitError, ModelError  # noqa: E402
 from ._families import *  # noqa: E402, F403  (every family class, from the catalogue)
 from ._families import CLASSES as _CLASSES  # noqa: E402
@@ -53,6 +54,6 @@ __all__ = [
     "priors", "L1", "L2", "ElasticNet", "Penalty", "cv", "path", "CVResult", "Path",
     "GaussianMixture", "Mixture", "select_k", "SelectK",
     "Censored", "Survival", "Truncated", "Binned", "fit_many", "fit_groups", "FitBatch",
-    "study", "Study",
+    "study", "Study", "dataset", "Dataset",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

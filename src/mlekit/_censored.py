@@ -379,6 +379,11 @@ class CensoredModel(Model):
                                                f"the {self.family.name} distribution")
         return CensoredModel(self.family, truncated, censored), rows
 
+    def merge_prepared(self, prepared):
+        """Truncated or censored anywhere: the model with those terms, for every part."""
+        return CensoredModel(self.family, any(m.truncated for m in prepared),
+                             any(m.censored for m in prepared)) if prepared else self
+
     def check_existence(self, x, fixed, stats=None):
         """Families whose MLE of some parameter is an order statistic or the median (uniform,
         Pareto, Laplace) have rules that censoring and truncation break, and a likelihood
@@ -400,7 +405,7 @@ class CensoredModel(Model):
         return self.family.start(stand_ins(x, self.family.support.integer))
 
     def statistics(self, fit) -> dict:
-        return observation_counts(np.asarray(fit._context.x))
+        return observation_counts(fit._context.x)
 
     def sample(self, params, size, rng=None):
         raise ModelError(f"{self.name}: new data would need the censoring and truncation "
@@ -418,9 +423,13 @@ def kind_counts(x: np.ndarray) -> dict[str, int]:
     return {name: int(np.sum(x[:, 2] == code)) for code, name in KIND_NAMES.items()}
 
 
-def observation_counts(x: np.ndarray) -> dict:
-    """``{"observations": {kind: count}}`` of rows (kinds present only), for the summary."""
-    counts = {**kind_counts(x), "truncated": int(np.sum(x[:, 5] != NOT_TRUNCATED))}
+def observation_counts(x) -> dict:
+    """``{"observations": {kind: count}}`` of rows (kinds present only), for the summary
+    (of rows in memory, or of a partitioned dataset's, in one pass)."""
+    from ._data import summed
+
+    counts = summed(x, lambda rows: {**kind_counts(rows),
+                                     "truncated": int(np.sum(rows[:, 5] != NOT_TRUNCATED))})
     return {"observations": {k: v for k, v in counts.items() if v}}
 
 

@@ -61,6 +61,14 @@ def parallel_map(fun, pieces: list) -> list:
     return list(_pool().map(fun, pieces))
 
 
+def summed(x, fun):
+    """``fun(x)`` of data in memory; of a partitioned dataset (see :mod:`mlekit._distributed`),
+    ``fun`` of each partition's rows, summed (numbers, arrays, tuples or dicts of them), in
+    one pass on the workers."""
+    over = getattr(x, "summed", None)
+    return fun(x) if over is None else over(fun)
+
+
 def as_observations(values, name: str = "x") -> np.ndarray:
     """Validate raw data and return it as a 1-D float64 array (no copy if it already is one).
 

@@ -129,6 +129,12 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
     """:func:`fit`, and for callers that fit many times (a penalty's path, cross-validation)
     ``explain_prior=False``: a MAP fit then skips asking the model whether the data alone
     would have a maximum (for a binary GLM an exact separation check, costlier than the fit)."""
+    if _partitioned(data):
+        from ._distributed import fit_dataset
+
+        return fit_dataset(model, data, fixed=fixed, start=start, maxiter=maxiter, cov=cov,
+                           groups=groups, starts=starts, strict=strict, prior=prior,
+                           penalty=penalty, weights=weights)
     model = _resolve_model(model)
     if isinstance(data, Censored):  # the family's likelihood of incomplete observations
         model, data, weights = _censored_model(model, data, weights)
@@ -209,6 +215,13 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
     if strict:
         _raise_errors(out)
     return out if cov == "observed" or not out.converged else out.cov_as(cov, groups=groups)
+
+
+def _partitioned(data) -> bool:
+    """A partitioned dataset (``mk.dataset``) or a dask collection, fitted where it lives."""
+    from ._distributed.dataset import Dataset
+
+    return isinstance(data, Dataset) or type(data).__module__.startswith("dask.")
 
 
 def _censored_model(model, data: Censored, weights):
@@ -424,6 +437,15 @@ def _proven_stats(model, x) -> np.ndarray | None:
     return stats
 
 
+def sample_of(x, all_rows: bool = False):
+    """A strided subsample of at most START_SAMPLE observations (``all_rows``: the data
+    themselves) of data in memory; a partitioned dataset's own sample, kept by its first pass."""
+    own = getattr(x, "sample", None)
+    if own is not None:
+        return own
+    return x if all_rows else x[:: max(1, x.shape[0] // START_SAMPLE)]
+
+
 def start_theta(model, layout, held, start_values, stats, sample) -> tuple[dict, bool]:
     """(start values in natural units, whether they are the closed-form MLE): the closed form
     from the statistics where the model has one and the caller gave no start, else the
@@ -440,8 +462,9 @@ def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None, prio
               weights=None) -> _Run:
     held = {**fixed, **boundary}
     layout = Layout.of(model, held)
-    sample = x[:: max(1, x.shape[0] // START_SAMPLE)]
-    if stats is None and model.sufficient and weights is None:
+    sample = sample_of(x)
+    in_memory = isinstance(x, np.ndarray)
+    if stats is None and model.sufficient and weights is None and in_memory:
         stats = model.suffstats(x)
     log_prior = LogPrior(priors, layout) if priors else None
     l1 = log_prior is not None and log_prior.has_l1
@@ -454,11 +477,13 @@ def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None, prio
         layout = dataclasses.replace(layout, basis=tuple(names))
         held = {**held, BASIS: np.column_stack([np.asarray(T, dtype=np.float64), origin])}
         log_prior = LogPrior(priors, layout) if priors else None
-    objective = Objective(model, layout, held, x, stats, log_prior, weights)
+    objective = (Objective(model, layout, held, x, stats, log_prior, weights) if in_memory
+                 else x.objective(model, layout, held, stats, log_prior))
     cold = layout.pack({n: theta0[n] for n in layout.names}, held)
     u0 = cold
+    # a partitioned dataset: every evaluation is a pass over it, which the start saves
     if (objective.stats is None and not start_values and log_prior is None
-            and x.shape[0] >= 8 * START_SAMPLE):
+            and x.shape[0] >= (8 * START_SAMPLE if in_memory else sample.shape[0] + 1)):
         u0 = _warm_start(model, layout, held, x, cold, maxiter)
 
     def solve(u):
@@ -515,7 +540,7 @@ def _warm_start(model, layout, fixed, x, u0, maxiter) -> np.ndarray:
     """The MLE on a strided subsample: within O(1/sqrt(START_SAMPLE)) of the full-data MLE, so
     Newton on all the data needs only two or three steps (measured at n = 1e6: Student t from
     its moment start took 10 full passes, from here 4)."""
-    sample = np.ascontiguousarray(x[:: x.shape[0] // START_SAMPLE])
+    sample = np.ascontiguousarray(sample_of(x))
     result = maximize(Objective(model, layout, fixed, sample), u0, maxiter=maxiter)
     return result.u if result.status is Status.CONVERGED else u0
 
@@ -611,7 +636,8 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
     diagnostics = convergence_diagnostics(
         result, objective.count, unidentified,
         plain.hess(result.hess) if layout.basis and result.grad.size else None)
-    why = model.diverging(objective.x, params) if converged and prior is None else None
+    why = (model.diverging(sample_of(objective.x, all_rows=True), params)
+           if converged and prior is None else None)
     if isinstance(why, Diagnostic):  # the model's own account (a collapsing component)
         converged, message = False, why.message
         diagnostics += (why,)

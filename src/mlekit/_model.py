@@ -307,6 +307,21 @@ class Model:
         """Sufficient statistics of the data (numpy: one or two fast passes, no device copy)."""
         raise NotImplementedError
 
+    #: True where :meth:`suffstats` are sums over observations, so that those of parts add up
+    additive_stats: bool = False
+
+    def merge_stats(self, parts: list[np.ndarray]) -> np.ndarray | None:
+        """The statistics of all the data from those of its parts (a partitioned dataset's),
+        or None where they do not merge: a distributed fit then sums the log-likelihood
+        itself. By default their sum, for ``additive_stats``."""
+        return np.sum(parts, axis=0) if self.additive_stats and parts else None
+
+    def merge_prepared(self, prepared: list[Model]) -> Model:
+        """The model to fit to all the data, given what :meth:`prepare` made of each part of
+        it: the one they agree on; where they disagree, this model as declared (the general
+        one: a binomial GLM whose trials are not all 1 somewhere)."""
+        return prepared[0] if prepared and all(m == prepared[0] for m in prepared) else self
+
     def loglik_stats(self, stats, params):
         """Total log-likelihood from sufficient statistics (JAX)."""
         raise NotImplementedError

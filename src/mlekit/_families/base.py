@@ -129,6 +129,17 @@ def moments(y: np.ndarray) -> np.ndarray:
     return np.array([float(n), mean, m2])
 
 
+def merge_moments(parts: list[np.ndarray]) -> np.ndarray:
+    """[n, mean, M2] of all the data from those of its parts (Chan, Golub and LeVeque's
+    pairwise update: M2 = sum M2_j + sum n_j (mean_j - mean)^2, no cancelling difference)."""
+    n = np.array([float(p[0]) for p in parts])
+    means = np.array([float(p[1]) for p in parts])
+    total = float(n.sum())
+    mean = float(n @ means) / total
+    m2 = float(sum(float(p[2]) for p in parts) + n @ (means - mean) ** 2)
+    return np.array([total, mean, m2])
+
+
 BLOCK = 1 << 16
 
 

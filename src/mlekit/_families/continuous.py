@@ -17,6 +17,7 @@ from .base import (
     gaussian_closed_form,
     gaussian_loglik,
     log1mexp,
+    merge_moments,
     moments,
     plain,
     rng_of,
@@ -70,6 +71,9 @@ class Normal(Family):
 
     def suffstats(self, x):
         return moments(x)
+
+    def merge_stats(self, parts):
+        return merge_moments(parts)
 
     def loglik_stats(self, s, p):
         return gaussian_loglik(s, p["mean"], p["sd"])
@@ -146,6 +150,9 @@ class LogNormal(Family):
     def suffstats(self, x):
         return moments(np.log(x))
 
+    def merge_stats(self, parts):
+        return merge_moments(parts)
+
     def loglik_stats(self, s, p):
         # the Jacobian term -sum(log x) equals -n * mean(log x)
         return gaussian_loglik(s, p["meanlog"], p["sdlog"]) - s[0] * s[1]
@@ -212,6 +219,8 @@ class Exponential(Family):
     def logpdf(self, x, p):
         return jnp.log(p["rate"]) - p["rate"] * x
 
+    additive_stats = True  # sums over observations: the parts' add up
+
     def suffstats(self, x):
         return np.array([float(x.shape[0]), float(x.sum())])
 
@@ -276,6 +285,8 @@ class Gamma(Family):
     def logpdf(self, x, p):
         a, b = p["shape"], p["rate"]
         return a * jnp.log(b) - jss.gammaln(a) + (a - 1) * jnp.log(x) - b * x
+
+    additive_stats = True  # sums over observations: the parts' add up
 
     def suffstats(self, x):
         return np.array([float(x.shape[0]), float(x.sum()), sum_of(np.log, x)])

@@ -194,6 +194,8 @@ class Binomial(_FromTails, Family):
     def sample(self, params, size, rng=None):
         return rng_of(rng).binomial(self.size, plain(params)["prob"], size).astype(float)
 
+    additive_stats = True  # sums over observations: the parts' add up
+
     def suffstats(self, x):
         from scipy.special import gammaln  # imported here: scipy.special costs 0.3 s to import
 
@@ -288,6 +290,8 @@ class Geometric(Family):
 
     def sample(self, params, size, rng=None):
         return rng_of(rng).geometric(plain(params)["prob"], size).astype(float) - 1.0
+
+    additive_stats = True  # sums over observations: the parts' add up
 
     def suffstats(self, x):
         return np.array([float(x.shape[0]), float(x.sum())])
@@ -477,6 +481,8 @@ class ZeroInflatedPoisson(_FromTails, Family):
         p, rng = plain(params), rng_of(rng)
         counts = rng.poisson(p["lambda"], size).astype(float)
         return np.where(rng.random(size) < p["pi"], 0.0, counts)
+
+    additive_stats = True  # sums over observations: the parts' add up
 
     def suffstats(self, x):
         from scipy.special import gammaln  # imported here: scipy.special costs 0.3 s to import

@@ -59,6 +59,8 @@ class Poisson(Family):
         lam = p["lambda"]
         return jss.xlogy(x, lam) - lam - jss.gammaln(x + 1)  # xlogy: finite at 0
 
+    additive_stats = True  # sums over observations: the parts' add up
+
     def suffstats(self, x):
         counts = count_table(x)
         if counts is not None:
@@ -140,6 +142,8 @@ class Bernoulli(Family):
     def logpdf(self, x, p):
         # xlogy / xlog1py: 0 log 0 = 0, so the boundary estimates p = 0, 1 have a likelihood
         return jss.xlogy(x, p["prob"]) + jss.xlog1py(1 - x, -p["prob"])
+
+    additive_stats = True  # sums over observations: the parts' add up
 
     def suffstats(self, x):
         return np.array([float(x.shape[0]), float(x.sum())])

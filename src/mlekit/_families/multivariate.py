@@ -317,6 +317,8 @@ class Multinomial(Family):
                 + jnp.sum(jss.xlogy(x, p["probs"]), axis=-1))  # 0 log 0 = 0
 
     # stats: [column totals (k), sum of log multinomial coefficients]
+    additive_stats = True  # sums over observations: the parts' add up
+
     def suffstats(self, x):
         from scipy.special import gammaln  # imported here: scipy.special costs 0.3 s to import
 
@@ -454,6 +456,8 @@ class Dirichlet(Family):
         return norm + jnp.sum((a - 1) * jnp.log(x), axis=-1)
 
     # stats: [n, sum_i log x_i1, ..., sum_i log x_ik]
+    additive_stats = True  # sums over observations: the parts' add up
+
     def suffstats(self, x):
         logs = np.zeros(x.shape[1])
         for part in _blocks(x):

@@ -111,6 +111,8 @@ class Beta(Family):
         # with a shape below ~0.1 some draws lie within 1e-16 of 0 or 1 and round to it
         return rng_of(rng).beta(p["shape1"], p["shape2"], size)
 
+    additive_stats = True  # sums over observations: the parts' add up
+
     def suffstats(self, x):
         log1m = sum_of(lambda part, out: np.log1p(np.negative(part, out=out), out=out), x)
         return np.array([float(x.shape[0]), sum_of(np.log, x), log1m])
@@ -309,6 +311,8 @@ class Rayleigh(Family):
     def sample(self, p, size, rng=None):
         return rng_of(rng).rayleigh(p["scale"], size)
 
+    additive_stats = True  # sums over observations: the parts' add up
+
     def suffstats(self, x):
         return np.array([float(x.shape[0]), float(x @ x), sum_of(np.log, x)])
 
@@ -446,6 +450,8 @@ class InverseGamma(Family):
 
     def sample(self, p, size, rng=None):
         return p["scale"] / rng_of(rng).gamma(p["shape"], 1.0, size)
+
+    additive_stats = True  # sums over observations: the parts' add up
 
     def suffstats(self, x):
         return np.array([float(x.shape[0]), sum_of(np.reciprocal, x), sum_of(np.log, x)])

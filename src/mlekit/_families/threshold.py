@@ -135,6 +135,8 @@ class Pareto(Family):
     def boundary_estimate(self, x):
         return {"scale": np.asarray(x.min())}
 
+    additive_stats = True  # sums over observations: the parts' add up
+
     def suffstats(self, x):
         return np.array([float(x.shape[0]), sum_of(np.log, x)])
 

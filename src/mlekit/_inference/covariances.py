@@ -64,11 +64,11 @@ def covariance_of(ctx: FitContext, kind: str, groups=None, seed=0
     if kind == "expected":
         info, note = expected_information(ctx, seed)
         return ctx.natural_cov(ctx.n * info), note
-    scores = ctx.objective.scores(ctx.u)
     if kind == "opg":
-        return ctx.natural_cov(scores.T @ scores), ""
+        return ctx.natural_cov(ctx.objective.score_products(ctx.u)), ""
     if kind == "robust":
-        return ctx.natural_cov(-ctx.hessian(), scores.T @ scores), ""
+        return ctx.natural_cov(-ctx.hessian(), ctx.objective.score_products(ctx.u)), ""
+    scores = ctx.objective.scores(ctx.u)
     sums, count = _group_sums(scores, groups, ctx.n)
     return ctx.natural_cov(-ctx.hessian(), sums.T @ sums), f"{count} clusters"
 

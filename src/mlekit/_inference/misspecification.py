@@ -264,7 +264,7 @@ def information_matrix_test(ctx: FitContext, variance: str = "auto") -> TestResu
 def _test(ctx, variance, pieces=None):
     """(the TestResult, the standardized mean indicators with their labels); ``pieces``
     overrides the number of Monte Carlo pieces."""
-    x = _subsample(ctx.x)
+    x = _subsample(getattr(ctx.x, "sample", ctx.x))  # a partitioned dataset: its sample
     m = x.shape[0]
     got = _maximize(ctx, np.asarray(ctx.u, dtype=float), x, variance == "white")
     if got is None:

@@ -261,6 +261,12 @@ class Objective:
         out = np.concatenate(parts, axis=0) if parts else np.zeros((0, u.size))
         return out[: self.n].reshape(self.n, u.size)
 
+    def score_products(self, u: np.ndarray) -> np.ndarray:
+        """sum_i s_i s_i', the outer products of the per-observation scores (k, k): the OPG,
+        and the meat of the sandwich."""
+        s = self.scores(u)
+        return s.T @ s
+
     def natural(self, u: np.ndarray) -> tuple[dict, np.ndarray]:
         """({name: natural value} of the free parameters, d(natural flat)/du) at u."""
         flat, jac = natural_and_jacobian(np.asarray(u, dtype=np.float64), self.fixed, self.layout)

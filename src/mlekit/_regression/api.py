@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import ModelError
-from .design import _aligned, covariates, from_arrays, from_formula
+from .design import FormulaRows, _aligned, covariates, from_arrays, from_formula
 from .glm import GLM
 
 
@@ -62,6 +62,9 @@ def glm(formula: str | None = None, data=None, *, family: str = "gaussian",
         if trials is not None:
             raise ModelError("with a formula, give binomial trials as cbind(successes, "
                              "failures) on the left-hand side.")
+        if _partitioned(data):
+            return fit(*_partitioned_glm(formula, data, family, link, offset, weights),
+                       **fit_options)
         design = from_formula(formula, data, offset=offset, weights=weights)
     elif X is not None and y is not None:
         design = from_arrays(X, y, intercept=intercept, names=names, trials=trials,
@@ -70,6 +73,26 @@ def glm(formula: str | None = None, data=None, *, family: str = "gaussian",
         raise ModelError("glm needs a formula and data, or X= and y=.")
     model = GLM(family, link, design.columns, design)
     return fit(model, design.rows(), **fit_options)
+
+
+def _partitioned(data) -> bool:
+    from .._fit import _partitioned
+
+    return _partitioned(data)
+
+
+def _partitioned_glm(formula, data, family, link, offset, weights):
+    """(GLM, dataset of its rows) for a partitioned table: the formula's columns (factor
+    levels included) come from the first partition, and every partition is read with them."""
+    from .._distributed.dataset import Reader, dataset
+
+    data = data if hasattr(data, "with_reader") else dataset(data)
+    for name, value in (("offset", offset), ("weights", weights)):
+        if value is not None and not isinstance(value, str):
+            raise ModelError(f"{name}= of a partitioned dataset must name a column.")
+    first = from_formula(formula, data.parts[0].compute(), offset=offset, weights=weights)
+    rows = FormulaRows(formula, first.specs, offset, weights)
+    return GLM(family, link, first.columns), data.with_reader(Reader(design=rows))
 
 
 def lm(formula: str | None = None, data=None, **options):

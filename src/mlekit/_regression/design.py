@@ -34,6 +34,8 @@ class Design:
     offset_terms: tuple[str, ...] = ()
     #: :meth:`rows`, where they were built first (``y`` and ``X`` are views of them)
     built: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: formulaic's specs of the whole formula, response included (to read more partitions)
+    specs: object = field(default=None, repr=False, compare=False)
 
     def matrix(self, newdata, offset=None) -> tuple[np.ndarray, np.ndarray]:
         """(X, offset) of new data: a table through the formula, or an array of the
@@ -95,9 +97,11 @@ def _table(data):
                     f"{type(data).__name__}.")
 
 
-def from_formula(formula: str, data, offset=None, weights=None) -> Design:
+def from_formula(formula: str, data, offset=None, weights=None, specs=None) -> Design:
     """``"y ~ x1 + C(g) + offset(log(n))"`` over ``data``; ``cbind(s, f) ~ ...`` for binomial
-    successes and failures. Rows with missing values are dropped, as R's ``na.omit``."""
+    successes and failures. Rows with missing values are dropped, as R's ``na.omit``.
+    ``specs``: formulaic's model specs of an earlier part of the same data, so that every
+    partition of a dataset gets the same columns (factor levels, spline knots)."""
     import formulaic
 
     if not isinstance(formula, str) or "~" not in formula:
@@ -109,7 +113,7 @@ def from_formula(formula: str, data, offset=None, weights=None) -> Design:
     pair = CBIND.match(lhs)
     response = f"{pair.group(1).strip()} + {pair.group(2).strip()}" if pair else lhs.strip()
     try:
-        matrices = formulaic.model_matrix(f"{response} ~ {rhs}", table)
+        matrices = formulaic.model_matrix(specs or f"{response} ~ {rhs}", table)
         extra = ([formulaic.model_matrix(f"{term} - 1", table) for term in offsets])
     except Exception as err:  # formulaic's own errors: unknown columns, bad syntax
         raise ModelError(f"formula {formula!r} could not be evaluated on the data: {err}") \
@@ -133,7 +137,24 @@ def from_formula(formula: str, data, offset=None, weights=None) -> Design:
     w = None if weights is None else _aligned(weights, table, kept, "weights")
     return _checked(Design(y, right.to_numpy(dtype=float), tuple(map(str, right.columns)),
                            trials, total_offset, w, right.model_spec, lhs.strip(),
-                           tuple(offsets)))
+                           tuple(offsets), specs=matrices.model_spec))
+
+
+@dataclass(frozen=True)
+class FormulaRows:
+    """One partition of a dataset as a regression reads it: ``formula`` over the table, with
+    the model specs of the first partition (see :func:`from_formula`), as
+    :meth:`Design.rows`."""
+
+    formula: str
+    specs: object
+    offset: str | None = None
+    weights: str | None = None
+
+    def __call__(self, table) -> np.ndarray:
+        if len(table) == 0:
+            return np.empty((0, 0))
+        return from_formula(self.formula, table, self.offset, self.weights, self.specs).rows()
 
 
 def _split_offsets(rhs: str) -> tuple[str, list[str]]:

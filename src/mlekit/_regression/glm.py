@@ -65,6 +65,12 @@ def _log_probs(link: str, eta):
     return jnp.log(eta), jnp.log1p(-eta)
 
 
+def _weighted_totals(rows) -> np.ndarray:
+    """[sum w y, sum w trials, sum w, rows with w > 0, offsets present] of GLM rows."""
+    y, trials, offset, w = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
+    return np.array([w @ y, w @ trials, np.sum(w), np.sum(w > 0), float(np.any(offset))])
+
+
 def _link_of(link: str, mu: np.ndarray) -> np.ndarray:
     """g(mu) in numpy, for the start values."""
     if link == "logit":
@@ -171,22 +177,27 @@ class GLM(Model):
         """Deviance, null deviance (of the intercept-only model with the same offset), their
         residual degrees of freedom and the dispersion (1 for binomial and Poisson; the MLE
         sd^2 for the Gaussian; 1/shape, 1/size otherwise), as R's glm reports them."""
-        rows = np.asarray(fit._context.x)
-        y, trials, offset, w = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
-        mu = self.predict(fit)
-        deviance = self._deviance(y, trials, w, mu, fit.params)
-        if np.any(offset):
+        from .._data import summed
+
+        x = fit._context.x
+        params = dict(fit.params)
+        deviance = summed(x, lambda rows: self._deviance_of(rows, params))
+        totals = summed(x, _weighted_totals)  # sum w y, sum w trials, sum w, rows, any offset
+        if totals[4]:
             null_model = GLM(self.family, self.link, ("Intercept",))
             from .._fit import fit as refit
 
-            null_rows = np.column_stack([rows[:, :4], np.ones(len(y))])
-            null_fit = refit(null_model, null_rows, fixed=self._extra_fixed(fit))
-            mu0 = null_model.predict(null_fit) if null_fit.converged else None
+            if not isinstance(x, np.ndarray):  # a refit: another run of passes
+                null = None
+            else:
+                null_rows = np.column_stack([x[:, :4], np.ones(x.shape[0])])
+                null_fit = refit(null_model, null_rows, fixed=self._extra_fixed(fit))
+                null = (None if not null_fit.converged else
+                        self._deviance_of(null_rows, dict(null_fit.params), null_model))
         else:  # intercept only: its MLE is the weighted mean, whatever the link
-            mu0 = np.full(len(y), np.sum(w * y) / np.sum(w * trials)
-                          if self.family == "binomial" else np.sum(w * y) / np.sum(w))
-        null = None if mu0 is None else self._deviance(y, trials, w, mu0, fit.params)
-        n = float(np.sum(w > 0))
+            mean = totals[0] / (totals[1] if self.family == "binomial" else totals[2])
+            null = summed(x, lambda rows: self._deviance_of(rows, params, mean=mean))
+        n = float(totals[3])
         dispersion = {"binomial": 1.0, "poisson": 1.0}.get(self.family)
         if dispersion is None:
             extra = float(fit.params[self.extra])
@@ -202,11 +213,23 @@ class GLM(Model):
         if (self.family != "gaussian" or self.link != "identity" or "sd" in fit.fixed
                 or fit.cov_kind not in ("observed", "expected") or fit._context is None):
             return None
-        df = float(np.sum(np.asarray(fit._context.x)[:, 3])) - len(self.columns)
+        from .._data import summed
+
+        df = float(summed(fit._context.x, lambda rows: np.sum(rows[:, 3]))) - len(self.columns)
         return df if df > 0 else None
 
     def _extra_fixed(self, fit) -> dict:
         return {} if self.extra is None else {self.extra: fit.params[self.extra]}
+
+    def _deviance_of(self, rows, params, model=None, mean=None) -> float:
+        """The deviance of ``rows`` at ``params`` of ``model`` (default: this one), or of a
+        constant mean ``mean``."""
+        model = model or self
+        y, trials, w = rows[:, 0], rows[:, 1], rows[:, 3]
+        if mean is None:
+            beta = np.array([float(params[c]) for c in model.columns])
+            mean = np.asarray(mean_of(self.link, jnp.asarray(rows[:, 4:] @ beta + rows[:, 2])))
+        return self._deviance(y, trials, w, np.broadcast_to(mean, y.shape), params)
 
     def _deviance(self, y, trials, w, mu, params) -> float:
         """R's deviance residuals summed: 2 (l_saturated - l) for the exponential-dispersion

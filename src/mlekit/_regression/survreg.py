@@ -137,7 +137,7 @@ class AFT(Model):
         return out
 
     def statistics(self, fit) -> dict:
-        return observation_counts(np.asarray(fit._context.x))
+        return observation_counts(fit._context.x)
 
     # -- predictions -------------------------------------------------------------------------
     def predict(self, fit, newdata=None, scale: str = "response", se: bool = False,

@@ -1,0 +1,118 @@
+"""``mk.fit`` on a partitioned dataset: read and validate it in one pass (finishing there for
+families with sufficient statistics), then maximize with the engine's own Newton, each
+evaluation a pass over the partitions; the result is the same :class:`~mlekit.Fit`."""
+
+from __future__ import annotations
+
+from .._errors import DataError, ModelError, NoEstimate
+from .dataset import Dataset, dataset
+from .engine import (
+    MEMORY_SHARE,
+    SAMPLE_ROWS,
+    ShardedData,
+    available_memory,
+    combine,
+    load,
+    summarize,
+    tree,
+)
+
+
+def as_dataset(data) -> Dataset:
+    """A Dataset from a Dataset or a dask collection (one column, or a 1-D / 2-D array)."""
+    if isinstance(data, Dataset):
+        return data
+    return dataset(data)
+
+
+def read(data: Dataset, model) -> tuple[object, ShardedData]:
+    """The first pass: each partition read, validated and summarized (its statistics, a
+    strided sample, its size), the rows kept in the workers' memory where they fit in half of
+    it (else every later pass reads them again). Returns (the model the data resolve, the
+    data)."""
+    import time
+
+    import dask
+    from dask import delayed
+
+    start = time.perf_counter()
+    rows = [delayed(load, pure=False)(part, data.reader, model, label)
+            for part, label in zip(data.parts, data.labels, strict=True)]
+    persisted = data.nbytes is not None and data.nbytes <= MEMORY_SHARE * available_memory()
+    if persisted:
+        rows = list(dask.persist(*rows))
+    cap = max(256, SAMPLE_ROWS // len(rows))
+    sufficient = bool(model.sufficient) and data.reader.weights is None
+    summary = tree([delayed(summarize, pure=False)(r, model, sufficient, cap) for r in rows],
+                   combine).compute()
+    if summary.n == 0:
+        raise DataError(f"the dataset {data.source!r} has no rows: there is nothing to fit.")
+    if summary.count <= 0:
+        raise DataError("every weight is 0: there is nothing to fit.")
+    sharded = ShardedData(data, rows, summary, persisted)
+    sharded.record("read", time.perf_counter() - start)
+    decided = [m for m in summary.models if m is not None]
+    resolved = model.merge_prepared(decided)
+    return resolved, sharded
+
+
+def fit_dataset(model, data, *, fixed=None, start=None, maxiter=200, cov="observed",
+                groups=None, starts=None, strict=False, prior=None, penalty=None,
+                weights=None):
+    """:func:`mlekit.fit` of a partitioned dataset (see :func:`mlekit.dataset`)."""
+    from .._censored import CensoredModel
+    from .._families.base import Family
+    from .._fit import (
+        _check_values,
+        _fit_checked,
+        _no_estimate,
+        _raise_errors,
+        _resolve_model,
+    )
+    from .._inference.covariances import check_kind
+
+    data = as_dataset(data)
+    for name, value, why in (
+            ("starts", starts, "pass start={...}"),
+            ("prior", prior, "fit a sample in memory for a MAP fit"),
+            ("penalty", penalty, "fit a sample in memory for a penalized fit"),
+            ("weights", weights, "name a column: mk.dataset(..., weights='w')"),
+            ("groups", groups, "cluster-robust errors need the groups in memory")):
+        if value is not None:
+            raise ModelError(f"{name}= is not available for a partitioned dataset yet; {why}.")
+    model = _resolve_model(model)
+    if data.reader.censored:
+        if model.event_ndim or not isinstance(model, Family):
+            raise ModelError(f"censored data are fitted with a univariate family "
+                             f"(mk.Weibull(), ...); got {model.name}.")
+        model = CensoredModel(model)
+    check_kind(cov, groups)
+    if not (isinstance(maxiter, int) and maxiter >= 0):
+        raise ModelError(f"maxiter={maxiter!r} must be a non-negative integer, e.g. 200.")
+    if getattr(model, "presolved", ()):
+        raise ModelError(f"{model.name} estimates {' and '.join(model.presolved)} by an order "
+                         "statistic or the median, which a partitioned fit does not compute "
+                         "yet; fix it (fixed={...}) or fit in memory.")
+    model, sharded = read(data, model)
+    fixed_values = _check_values(model, fixed, "fixed")
+    start_values = _check_values(model, start, "start")
+    if all(name in fixed_values for name in model.params):
+        raise ModelError("every parameter is fixed; leave at least one free to estimate.")
+    try:
+        # the rules about all the data (enough observations, some spread), on the sample with
+        # the data's whole range
+        model.prepare(sharded.sample, sharded.span)
+        stats = None
+        parts = sharded.stats_parts
+        if parts and all(p is not None for p in parts):
+            stats = model.merge_stats(list(parts))
+        if stats is not None:
+            model = model.with_stats(stats)
+        model.check_existence(sharded.sample, fixed_values, stats)
+        out = _fit_checked(model, sharded, fixed_values, start_values, {}, (), maxiter, stats)
+    except NoEstimate as err:
+        out = _no_estimate(err.model or model, sharded, fixed_values, err)
+    if strict:
+        _raise_errors(out)
+    return out if cov == "observed" or not out.converged else out.cov_as(cov)
+
