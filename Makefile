@@ -33,6 +33,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/penalized.py
 	$(BIN)/python benchmarks/mixture.py
 	$(BIN)/python benchmarks/many.py
+	$(BIN)/python benchmarks/dataset_fits.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

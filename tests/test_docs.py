@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = [*_families._MODULES, _families, _fit, _model, _result, _expr, comparison, testing,
            profile, bootstrap, regression_api, priors, _penalties, _regularization,
            mixture_select, mixture_gaussian, mixture_general, _censored, _many,
-           importlib.import_module("mlekit._regression.nls")]  # the package's nls is the function
+           importlib.import_module("mlekit._regression.nls"),  # the package's nls is the function
+           importlib.import_module("mlekit._distributed.partitions")]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=[m.__name__ for m in MODULES])

@@ -219,7 +219,7 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
 
 def _partitioned(data) -> bool:
     """A partitioned dataset (``mk.dataset``) or a dask collection, fitted where it lives."""
-    from ._distributed.dataset import Dataset
+    from ._distributed.partitions import Dataset
 
     return isinstance(data, Dataset) or type(data).__module__.startswith("dask.")
 

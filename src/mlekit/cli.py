@@ -122,13 +122,34 @@ def fit(
         "--out", help="With --by: write the table of fits to this CSV or Parquet file.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="With --out: replace an existing file.")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="FILE a glob of Parquet/CSV files, fitted by Dask: a scheduler "
+        "address (tcp://host:8786), 'local' (a cluster on this machine), 'threads' (this "
+        "process); default: local for data over 1 GB, else threads.")] = None,
 ) -> None:
     """Fit the family DIST to one column of FILE (or censored, truncated, weighted
-    observations) and print the result."""
+    observations) and print the result. A glob (events/*.parquet) is fitted partition by
+    partition on Dask, with one progress line per pass over the data."""
     import mlekit as mk
 
     with _one_line_errors():
         model = mk.family(dist, **_options(option or []))
+        if scheduler is not None or _is_glob(file):
+            unsupported = {"--by": by, "--out": out, "--groups": groups, "--lower": lower,
+                           "--upper": upper, "--dropna": dropna or None}
+            given = [k for k, v in unsupported.items() if v is not None]
+            if given:
+                raise mk.ModelError(f"{given[0]} is not available for a partitioned dataset "
+                                    "yet; fit one file in memory instead.")
+            if ci is CI.bootstrap:
+                raise mk.ModelError("--ci bootstrap resamples every row in memory; for a "
+                                    "partitioned dataset use --ci wald or profile.")
+            data = mk.dataset(file, column, time=time, event=event, left=left, right=right,
+                              weights=weights, progress=not as_json)
+            with _scheduler(scheduler, data):
+                result = mk.fit(model, data, cov=cov.value)
+                _report(result, as_json, ci, level, transform)
+            return
         if by is not None or out is not None:
             _fit_groups(file, model, by, column, out, force, as_json,
                         others=(left, right, time, event, weights, lower, upper, groups))
@@ -146,24 +167,68 @@ def fit(
         else:
             (x, labels), w = _read(file, column, groups, dropna), None
         result = mk.fit(model, x, cov=cov.value, groups=labels, weights=w)
-        _exit_without_maximum(result, as_json)
-        options, sample = {}, None
-        if ci is CI.bootstrap:  # one set of replicates for the parameters and the transforms
+        sample = None
+        if ci is CI.bootstrap and result.converged:  # one set of replicates for all
             sample = result.bootstrap(replicates, resampling.value, seed=seed,
                                       progress=None if as_json else _progress_bar())
-            options = dict(interval=interval.value, sample=sample)
-        intervals = result._report_intervals(level, ci.value, **options) if as_json else None
-        estimates = [(t, result.transform(t, level, method=ci.value, sample=sample))
-                     for t in transform or []]
-        if as_json:
-            out = _fit_json(result, intervals, level)
-            if estimates:
-                out["transforms"] = [_estimate_json(e) for _, e in estimates]
-            typer.echo(json.dumps(out, indent=2))
-        else:
-            typer.echo(result.summary(level=level, ci=ci.value, **options))
-            for text, est in estimates:
-                typer.echo(_estimate_line(text, est, level))
+        _report(result, as_json, ci, level, transform, sample, interval)
+
+
+def _report(result, as_json, ci, level, transform, sample=None, interval=None) -> None:
+    """A fit's summary (or JSON) with its intervals and transforms; exit 1 without a maximum."""
+    _exit_without_maximum(result, as_json)
+    options = {} if sample is None else dict(interval=interval.value, sample=sample)
+    intervals = result._report_intervals(level, ci.value, **options) if as_json else None
+    estimates = [(t, result.transform(t, level, method=ci.value, sample=sample))
+                 for t in transform or []]
+    if as_json:
+        out = _fit_json(result, intervals, level)
+        if estimates:
+            out["transforms"] = [_estimate_json(e) for _, e in estimates]
+        typer.echo(json.dumps(out, indent=2))
+    else:
+        typer.echo(result.summary(level=level, ci=ci.value, **options))
+        for text, est in estimates:
+            typer.echo(_estimate_line(text, est, level))
+
+
+#: data above this size get a local Dask cluster by default (below it, threads in-process)
+LOCAL_CLUSTER_BYTES = 1 << 30
+
+
+def _is_glob(file: str) -> bool:
+    return any(c in file for c in "*?[")
+
+
+@contextmanager
+def _scheduler(choice: str | None, data):
+    """The Dask scheduler of a partitioned fit: an address, a local cluster, or threads."""
+    import mlekit as mk
+
+    if choice is None:
+        big = data.nbytes is None or data.nbytes > LOCAL_CLUSTER_BYTES
+        choice = "local" if big and len(data) > 1 else "threads"
+    if choice == "threads":
+        yield
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise mk.ModelError("--scheduler needs dask.distributed: pip install "
+                            "'mlekit[dask]'.") from None
+    if choice == "local":
+        with LocalCluster(threads_per_worker=1, processes=True, dashboard_address=None) as c, \
+                Client(c):
+            yield
+        return
+    try:
+        client = Client(choice, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as err:
+        raise mk.ModelError(f"--scheduler {choice!r}: no Dask scheduler reachable there "
+                            f"({err}); give its address, e.g. tcp://host:8786, or 'local'.") \
+            from None
+    with client:
+        yield
 
 
 @app.command()

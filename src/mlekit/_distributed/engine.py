@@ -21,7 +21,7 @@ import numpy as np
 from .._data import Chunks, check_range
 from .._errors import DataError, FitError, NoEstimate
 from .._optimize.objective import Objective, chunk_derivs, chunk_scores
-from .dataset import Dataset
+from .partitions import Dataset
 
 #: partitions summed per node of the reduction tree
 FAN_IN = 8
@@ -38,6 +38,8 @@ def load(part, reader, model, label: str):
 
     try:
         x, w = reader(part)
+        if model.event_ndim == 0 and x.ndim == 2 and x.shape[1] == 1:  # a one-column block
+            x = x.reshape(-1)
         if x.shape[0] == 0:
             return x, w, None
         lo, hi = check_range(x, "data")
@@ -188,8 +190,10 @@ class ShardedData:
     raises a :class:`FitError` saying so, instead of quietly using the sample.
     """
 
-    def __init__(self, data: Dataset, rows: list, summary: Summary, persisted: bool):
+    def __init__(self, data: Dataset, rows: list, summary: Summary, persisted: bool,
+                 lazy: list | None = None):
         self.data, self.rows, self.persisted = data, rows, persisted
+        self.lazy = rows if lazy is None else lazy  # the rows as read from the source
         self.stats_parts = summary.stats
         self.span = (summary.lo, summary.hi)
         self.n, self.count = summary.n, summary.count
@@ -224,14 +228,29 @@ class ShardedData:
     def summed(self, fun):
         return self.run(applied, (fun,), add, "statistics")
 
+    def release(self) -> None:
+        """Let the workers drop the rows (a fit its sufficient statistics finished): any
+        later pass (other covariances, statistics) reads them again."""
+        if self.persisted:
+            self.rows, self.persisted = list(self.lazy), False
+
+    def same_rows(self, other) -> bool:
+        """The same partitions of the same source (dask's keys name their content)."""
+        return (isinstance(other, ShardedData) and self.n == other.n
+                and [p.key for p in self.data.parts] == [p.key for p in other.data.parts]
+                and self.data.reader == other.data.reader)
+
     def objective(self, model, layout, fixed, stats=None, prior=None) -> ShardedObjective:
         return ShardedObjective(model, layout, fixed, self, stats, prior)
 
-    def _refuse(self, *args, **kwargs):
-        raise FitError(f"this needs all {self.n:,} rows in memory on the driver, and they are "
-                       f"partitioned ({self.data.source}); distributed fits give estimates, "
+    def refuse(self, what: str = "this") -> None:
+        raise FitError(f"{what} needs all {self.n:,} rows in memory here, and they are "
+                       f"partitioned ({self.data.source}); a partitioned fit gives estimates, "
                        "standard errors (observed, opg, robust), profile intervals, transforms "
-                       "and likelihood-ratio tests. For more, fit a sample in memory.")
+                       "and likelihood-ratio tests. For the rest, fit a sample in memory.")
+
+    def _refuse(self, *args, **kwargs):
+        self.refuse()
 
     __array__ = _refuse
     __getitem__ = _refuse
@@ -277,7 +296,7 @@ class ShardedObjective(Objective):
                              self.layout)
 
     def scores(self, u):
-        self.x._refuse()
+        self.x.refuse("per-observation scores (cluster-robust errors, the bootstrap)")
 
     def score_products(self, u):
         outer, _ = self.x.score_products(np.asarray(u, dtype=np.float64), self.fixed,

@@ -5,7 +5,6 @@ evaluation a pass over the partitions; the result is the same :class:`~mlekit.Fi
 from __future__ import annotations
 
 from .._errors import DataError, ModelError, NoEstimate
-from .dataset import Dataset, dataset
 from .engine import (
     MEMORY_SHARE,
     SAMPLE_ROWS,
@@ -16,6 +15,7 @@ from .engine import (
     summarize,
     tree,
 )
+from .partitions import Dataset, dataset
 
 
 def as_dataset(data) -> Dataset:
@@ -36,11 +36,10 @@ def read(data: Dataset, model) -> tuple[object, ShardedData]:
     from dask import delayed
 
     start = time.perf_counter()
-    rows = [delayed(load, pure=False)(part, data.reader, model, label)
+    lazy = [delayed(load, pure=False)(part, data.reader, model, label)
             for part, label in zip(data.parts, data.labels, strict=True)]
     persisted = data.nbytes is not None and data.nbytes <= MEMORY_SHARE * available_memory()
-    if persisted:
-        rows = list(dask.persist(*rows))
+    rows = list(dask.persist(*lazy)) if persisted else lazy
     cap = max(256, SAMPLE_ROWS // len(rows))
     sufficient = bool(model.sufficient) and data.reader.weights is None
     summary = tree([delayed(summarize, pure=False)(r, model, sufficient, cap) for r in rows],
@@ -49,7 +48,7 @@ def read(data: Dataset, model) -> tuple[object, ShardedData]:
         raise DataError(f"the dataset {data.source!r} has no rows: there is nothing to fit.")
     if summary.count <= 0:
         raise DataError("every weight is 0: there is nothing to fit.")
-    sharded = ShardedData(data, rows, summary, persisted)
+    sharded = ShardedData(data, rows, summary, persisted, lazy)
     sharded.record("read", time.perf_counter() - start)
     decided = [m for m in summary.models if m is not None]
     resolved = model.merge_prepared(decided)
@@ -106,8 +105,9 @@ def fit_dataset(model, data, *, fixed=None, start=None, maxiter=200, cov="observ
         parts = sharded.stats_parts
         if parts and all(p is not None for p in parts):
             stats = model.merge_stats(list(parts))
-        if stats is not None:
+        if stats is not None:  # the fit needs no further pass: the workers' memory is free
             model = model.with_stats(stats)
+            sharded.release()
         model.check_existence(sharded.sample, fixed_values, stats)
         out = _fit_checked(model, sharded, fixed_values, start_values, {}, (), maxiter, stats)
     except NoEstimate as err:

@@ -239,6 +239,7 @@ def bootstrap(ctx: FitContext, *, replicates: int = 999, kind: str = "nonparamet
         raise ModelError(f"ctx={type(ctx).__name__} is not a fit's context; pass "
                          "fit._context of a fit made by mk.fit.")
     ctx.likelihood_only("the bootstrap")
+    ctx.in_memory("the bootstrap")
     if isinstance(replicates, bool) or not isinstance(replicates, int | np.integer) or (
             replicates < MIN_REPLICATES):
         raise ModelError(f"replicates={replicates!r} must be an integer >= {MIN_REPLICATES}; "

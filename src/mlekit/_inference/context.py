@@ -69,6 +69,12 @@ class FitContext:
                          "approximation (fit.se, fit.conf_int()); fit without prior= / penalty= "
                          "for the likelihood's own inference.")
 
+    def in_memory(self, what: str) -> None:
+        """Raise where ``what`` needs every row on this machine and the data are a
+        partitioned dataset's (read where they live, never gathered here)."""
+        if not isinstance(self.x, np.ndarray):
+            self.x.refuse(what)
+
     @property
     def held(self) -> dict[str, np.ndarray]:
         """Everything not maximized by Newton: the fixed and the presolved parameters (and

@@ -152,6 +152,14 @@ def _check_converged(fit, role: str, why: str):
                        f"{why}, so fix that fit first (see its diagnostics).")
 
 
+def _same_rows(x, y) -> bool:
+    """Whether two fits' data are the same (partitioned datasets: the same partitions)."""
+    same = getattr(x, "same_rows", None)
+    if same is not None or hasattr(y, "same_rows"):
+        return same is not None and same(y)
+    return np.array_equal(x, y, equal_nan=True)
+
+
 def _check_same_data(fits: Sequence, labels: Sequence[str]):
     """Same number of observations, and the same observations where both fits keep them."""
     ns = {label: f.n for label, f in zip(labels, fits, strict=True)}
@@ -163,7 +171,7 @@ def _check_same_data(fits: Sequence, labels: Sequence[str]):
                                                                          strict=True)]
     data = [(label, x) for label, x in data if x is not None]
     for (label, x), (other, y) in zip(data, data[1:], strict=False):
-        if x.shape == y.shape and not np.array_equal(x, y, equal_nan=True):
+        if x.shape == y.shape and not _same_rows(x, y):
             raise ModelError(f"{label} and {other} were fitted to different data (same n, "
                              "different values); likelihoods compare only on the same data.")
 
@@ -496,6 +504,7 @@ def score_test(fit, restrictions: Mapping[str, float], information: str = "obser
     """
     if fit._context is not None:
         fit._context.likelihood_only("the score test")
+        fit._context.in_memory("the score test")
     _check_fit(fit, "fit")
     if information not in ("observed", "expected"):
         raise ModelError(f"information={information!r} must be 'observed' or 'expected'.")

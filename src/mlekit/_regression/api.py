@@ -84,7 +84,7 @@ def _partitioned(data) -> bool:
 def _partitioned_glm(formula, data, family, link, offset, weights):
     """(GLM, dataset of its rows) for a partitioned table: the formula's columns (factor
     levels included) come from the first partition, and every partition is read with them."""
-    from .._distributed.dataset import Reader, dataset
+    from .._distributed.partitions import Reader, dataset
 
     data = data if hasattr(data, "with_reader") else dataset(data)
     for name, value in (("offset", offset), ("weights", weights)):

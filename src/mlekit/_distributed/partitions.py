@@ -62,8 +62,6 @@ class Reader:
             return self.design(part), None
         if not hasattr(part, "columns"):  # an array block
             x = np.asarray(part)
-            if x.ndim == 2 and x.shape[1] == 1:
-                x = x.reshape(-1)
             return observe(x, "data", ndim=max(1, x.ndim), measure=False)[0], None
         w = None
         if self.weights is not None:
@@ -300,10 +298,11 @@ def _in_memory(source, reader: Reader, pieces: int):
 
         table = _table(source)
         bounds = np.linspace(0, len(table), pieces + 1).astype(int)
-        parts = [delayed(table.iloc[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)
-                 if b > a]
+        parts = [delayed(table.iloc[a:b], pure=True)
+                 for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
         return parts, [f"partition {i}" for i in range(len(parts))], None, "table"
     x = np.asarray(source.to_numpy() if hasattr(source, "to_numpy") else source)
     bounds = np.linspace(0, x.shape[0], pieces + 1).astype(int)
-    parts = [delayed(x[a:b]) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    parts = [delayed(x[a:b], pure=True)
+             for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
     return parts, [f"block {i}" for i in range(len(parts))], float(x.nbytes), "array"
