@@ -75,5 +75,17 @@ def test_survival_page_runs(monkeypatch, capsys):
     assert "B10 = " in capsys.readouterr().out
 
 
+def test_distributed_page_runs(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "100")
+    page = (ROOT / "docs" / "distributed.md").read_text()
+    namespace = {"__name__": "distributed_md"}
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        exec(compile(block, "docs/distributed.md", "exec"), namespace)
+    assert namespace["weibull"].converged and namespace["survival"].converged
+    assert "deviance" in namespace["logistic"].statistics
+
+
 def test_version():
     assert mlekit.__version__
