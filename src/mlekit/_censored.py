@@ -379,10 +379,11 @@ class CensoredModel(Model):
                                                f"the {self.family.name} distribution")
         return CensoredModel(self.family, truncated, censored), rows
 
-    def merge_prepared(self, prepared):
+    def merge_prepared(self, parts, whole):
         """Truncated or censored anywhere: the model with those terms, for every part."""
-        return CensoredModel(self.family, any(m.truncated for m in prepared),
-                             any(m.censored for m in prepared)) if prepared else self
+        models = [*parts, whole]
+        return CensoredModel(self.family, any(m.truncated for m in models),
+                             any(m.censored for m in models))
 
     def check_existence(self, x, fixed, stats=None):
         """Families whose MLE of some parameter is an order statistic or the median (uniform,

@@ -307,7 +307,7 @@ def _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxit
     run = _maximize(model, x, fixed_values, held, start_values, maxiter, stats, priors, weights)
     fallback = None
     if (run.result.status is not Status.CONVERGED and not held and not start_values
-            and weights is None):
+            and weights is None and isinstance(x, np.ndarray)):  # (it reads the data)
         fallback = model.boundary_fallback(x, fixed_values)
     extra = tuple(boundary_diagnostic(err, model) for err in found)
     optima = ()

@@ -316,11 +316,13 @@ class Model:
         itself. By default their sum, for ``additive_stats``."""
         return np.sum(parts, axis=0) if self.additive_stats and parts else None
 
-    def merge_prepared(self, prepared: list[Model]) -> Model:
-        """The model to fit to all the data, given what :meth:`prepare` made of each part of
-        it: the one they agree on; where they disagree, this model as declared (the general
-        one: a binomial GLM whose trials are not all 1 somewhere)."""
-        return prepared[0] if prepared and all(m == prepared[0] for m in prepared) else self
+    def merge_prepared(self, parts: list[Model], whole: Model) -> Model:
+        """The model to fit to a partitioned dataset, given what :meth:`prepare` made of each
+        partition (``parts``) and of a sample of the whole holding every distinct value of
+        discrete data (``whole``): that one where the partitions agree with it; else this
+        model as declared, the general one (a binomial GLM whose trials are not all 1
+        somewhere)."""
+        return whole if all(m == whole for m in parts) else self
 
     def loglik_stats(self, stats, params):
         """Total log-likelihood from sufficient statistics (JAX)."""

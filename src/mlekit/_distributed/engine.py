@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._data import Chunks, check_range
-from .._errors import DataError, FitError, NoEstimate
+from .._errors import BoundaryEstimate, DataError, FitError, NoEstimate
 from .._optimize.objective import Objective, chunk_derivs, chunk_scores
 from .partitions import Dataset
 
@@ -66,8 +66,8 @@ def load(part, reader, model, label: str):
         lo, hi = check_range(x, "data")
         try:
             prepared, x = model.prepare(x, (lo, hi))
-        except NoEstimate:  # a rule about all the data (enough of them, some spread)
-            prepared = None
+        except (NoEstimate, BoundaryEstimate):  # rules about all the data (enough of them,
+            prepared = None  # some spread, every category seen): decided on the driver
         return x, w, prepared
     except (DataError, ModelError) as err:
         raise type(err)(f"{label}: {err} (rows counted from 0 within this partition)") from None
@@ -85,24 +85,47 @@ class Summary:
     sample: tuple  # strided rows of each partition
     models: tuple  # the model each partition's data resolve (None: undecided)
     weighted: bool
+    #: every distinct value of discrete data (None: more than DISTINCT of them somewhere), so
+    #: that the driver's checks see a rare category or the only zero however it samples
+    distinct: np.ndarray | None
 
 
-def summarize(loaded, model, sufficient: bool, cap: int) -> Summary:
+#: distinct values of discrete data kept per partition
+DISTINCT = 4096
+
+
+def mergeable(model) -> bool:
+    """Whether the model's sufficient statistics of partitions merge into the data's."""
+    from .._model import Model
+
+    return bool(model.sufficient) and (model.additive_stats
+                                       or type(model).merge_stats is not Model.merge_stats)
+
+
+def summarize(loaded, model, cap: int) -> Summary:
     x, w, prepared = loaded
     n = int(x.shape[0])
     if n == 0:
-        return Summary(0, 0.0, math.inf, -math.inf, (), (), (), w is not None)
-    stats = (model.suffstats(x),) if sufficient and w is None else (None,)
+        return Summary(0, 0.0, math.inf, -math.inf, (), (), (), w is not None,
+                       np.empty(0))
+    stats = (model.suffstats(x),) if mergeable(model) and w is None else (None,)
     stride = max(1, n // cap)
+    distinct = None
+    if model.support.integer and x.ndim == 1:
+        values = np.unique(x)
+        distinct = values if values.size <= DISTINCT else None
     return Summary(n, float(n if w is None else np.sum(w)), float(np.min(x)), float(np.max(x)),
-                   stats, (x[::stride],), (prepared,), w is not None)
+                   stats, (x[::stride],), (prepared,), w is not None, distinct)
 
 
 def combine(*parts: Summary) -> Summary:
+    distinct = [p.distinct for p in parts]
     return Summary(sum(p.n for p in parts), sum(p.count for p in parts),
                    min(p.lo for p in parts), max(p.hi for p in parts),
                    sum((p.stats for p in parts), ()), sum((p.sample for p in parts), ()),
-                   sum((p.models for p in parts), ()), any(p.weighted for p in parts))
+                   sum((p.models for p in parts), ()), any(p.weighted for p in parts),
+                   None if any(d is None for d in distinct) else np.unique(
+                       np.concatenate(distinct)))
 
 
 def partition_derivs(loaded, u, fixed, model, layout):
@@ -221,6 +244,11 @@ class ShardedData:
         self.n, self.count = summary.n, summary.count
         self.weighted = summary.weighted
         self.sample = np.concatenate(summary.sample, axis=0)
+        #: the sample and every distinct value of discrete data: what the model's checks of
+        #: all the data (a category never seen, no zeros at all) are asked on
+        self.check = (self.sample if summary.distinct is None
+                      else np.concatenate([self.sample, summary.distinct]))
+        self.models = summary.models
         self.shape = (self.n, *self.sample.shape[1:])
         self.ndim = len(self.shape)
         self.passes = 0

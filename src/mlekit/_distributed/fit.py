@@ -4,7 +4,9 @@ evaluation a pass over the partitions; the result is the same :class:`~mlekit.Fi
 
 from __future__ import annotations
 
-from .._errors import DataError, ModelError, NoEstimate
+import numpy as np
+
+from .._errors import BoundaryEstimate, DataError, ModelError, NoEstimate
 from .engine import (
     MEMORY_SHARE,
     SAMPLE_ROWS,
@@ -25,11 +27,10 @@ def as_dataset(data) -> Dataset:
     return dataset(data)
 
 
-def read(data: Dataset, model) -> tuple[object, ShardedData]:
+def read(data: Dataset, model) -> ShardedData:
     """The first pass: each partition read, validated and summarized (its statistics, a
     strided sample, its size), the rows kept in the workers' memory where they fit in half of
-    it (else every later pass reads them again). Returns (the model the data resolve, the
-    data)."""
+    it (else every later pass reads them again)."""
     import time
 
     import dask
@@ -41,8 +42,7 @@ def read(data: Dataset, model) -> tuple[object, ShardedData]:
     persisted = data.nbytes is not None and data.nbytes <= MEMORY_SHARE * available_memory()
     rows = list(dask.persist(*lazy)) if persisted else lazy
     cap = max(256, SAMPLE_ROWS // len(rows))
-    sufficient = bool(model.sufficient) and data.reader.weights is None
-    summary = tree([delayed(summarize, pure=False)(r, model, sufficient, cap) for r in rows],
+    summary = tree([delayed(summarize, pure=False)(r, model, cap) for r in rows],
                    combine).compute()
     if summary.n == 0:
         raise DataError(f"the dataset {data.source!r} has no rows: there is nothing to fit.")
@@ -50,9 +50,7 @@ def read(data: Dataset, model) -> tuple[object, ShardedData]:
         raise DataError("every weight is 0: there is nothing to fit.")
     sharded = ShardedData(data, rows, summary, persisted, lazy)
     sharded.record("read", time.perf_counter() - start)
-    decided = [m for m in summary.models if m is not None]
-    resolved = model.merge_prepared(decided)
-    return resolved, sharded
+    return sharded
 
 
 def fit_dataset(model, data, *, fixed=None, start=None, maxiter=200, cov="observed",
@@ -92,26 +90,33 @@ def fit_dataset(model, data, *, fixed=None, start=None, maxiter=200, cov="observ
         raise ModelError(f"{model.name} estimates {' and '.join(model.presolved)} by an order "
                          "statistic or the median, which a partitioned fit does not compute "
                          "yet; fix it (fixed={...}) or fit in memory.")
-    model, sharded = read(data, model)
-    fixed_values = _check_values(model, fixed, "fixed")
-    start_values = _check_values(model, start, "start")
-    if all(name in fixed_values for name in model.params):
-        raise ModelError("every parameter is fixed; leave at least one free to estimate.")
+    sharded = read(data, model)
+    declared, on_boundary, found = model, {}, ()
     try:
-        # the rules about all the data (enough observations, some spread), on the sample with
-        # the data's whole range
-        model.prepare(sharded.sample, sharded.span)
+        try:  # the rules about all the data, on the sample with the data's whole range
+            model, _ = model.prepare(sharded.check, sharded.span)
+        except BoundaryEstimate as err:  # held there; the rest is maximized
+            model, on_boundary, found = err.model or model, err.held, (err,)
+        model = declared.merge_prepared([m for m in sharded.models if m is not None], model)
+        fixed_values = _check_values(model, fixed, "fixed")
+        start_values = _check_values(model, start, "start")
+        if all(name in fixed_values for name in model.params):
+            raise ModelError("every parameter is fixed; leave at least one free to estimate.")
+        on_boundary = {n: np.asarray(v, dtype=float) for n, v in on_boundary.items()
+                       if n not in fixed_values}
         stats = None
         parts = sharded.stats_parts
-        if parts and all(p is not None for p in parts):
+        if not on_boundary and parts and all(p is not None for p in parts):
             stats = model.merge_stats(list(parts))
         if stats is not None:  # the fit needs no further pass: the workers' memory is free
             model = model.with_stats(stats)
             sharded.release()
-        model.check_existence(sharded.sample, fixed_values, stats)
-        out = _fit_checked(model, sharded, fixed_values, start_values, {}, (), maxiter, stats)
+        model.check_existence(sharded, fixed_values, stats)  # (passes where it reads them)
+        out = _fit_checked(model, sharded, fixed_values, start_values, on_boundary, found,
+                           maxiter, stats)
     except NoEstimate as err:
-        out = _no_estimate(err.model or model, sharded, fixed_values, err)
+        model = err.model or model
+        out = _no_estimate(model, sharded, _check_values(model, fixed, "fixed"), err)
     if strict:
         _raise_errors(out)
     return out if cov == "observed" or not out.converged else out.cov_as(cov)

@@ -253,11 +253,19 @@ def _format(path: str) -> str:
 def _read_parquet(path: str, group: int, columns):
     import pyarrow.parquet as pq
 
+    from .engine import reuse_buffers
+
+    reuse_buffers()  # (a worker's first task: its reads allocate the largest buffers)
+
     return pq.ParquetFile(path).read_row_group(group, columns=columns).to_pandas()
 
 
 def _read_csv(path: str, columns):
     import pandas as pd
+
+    from .engine import reuse_buffers
+
+    reuse_buffers()
 
     sep = "\t" if path.lower().endswith(".tsv") else ","
     return pd.read_csv(path, usecols=columns, sep=sep)

@@ -24,10 +24,20 @@ import jax.numpy as jnp
 import jax.scipy.special as jss
 import numpy as np
 
+from .._data import summed
 from .._errors import BoundaryEstimate, ModelError, NoEstimate
 from .._model import Support, data_range
 from .._params import Positive, UnitInterval
-from .base import Family, count_table, log1mexp, moments, plain, rng_of, sum_of
+from .base import (
+    Family,
+    count_table,
+    log1mexp,
+    merge_moments,
+    moments,
+    plain,
+    rng_of,
+    sum_of,
+)
 from .discrete import COUNTS, _boundary_error
 from .logspecial import log_beta_cdf_sf, log_gamma_p_q
 
@@ -312,16 +322,18 @@ class Geometric(Family):
         return {"prob": np.asarray(np.clip(1.0 / (1.0 + np.mean(x)), 1e-6, 1 - 1e-6))}
 
 
-def _check_overdispersed(x: np.ndarray) -> tuple[float, float]:
-    """(mean, variance with divisor n); NoEstimate where no finite MLE of size exists."""
-    n, mean, m2 = moments(x)
+def _check_overdispersed(x) -> tuple[float, float]:
+    """(mean, variance with divisor n); NoEstimate where no finite MLE of size exists. (``x``
+    in memory, or a partitioned dataset's: its partitions' moments, merged.)"""
+    from scipy.special import gammaln  # imported here: scipy.special costs 0.3 s
+
+    n, mean, m2 = merge_moments(summed(x, lambda rows: [moments(rows)]))
     var = m2 / n
     if mean == 0:
         raise _all_zero_error("negative_binomial", "mu -> 0")
     if not var > mean:
-        from scipy.special import gammaln  # imported here: scipy.special costs 0.3 s
-
-        poisson = float(n * (mean * np.log(mean) - mean) - gammaln(x + 1.0).sum())
+        log_factorials = float(summed(x, lambda rows: gammaln(rows + 1.0).sum()))
+        poisson = float(n * (mean * np.log(mean) - mean) - log_factorials)
         raise NoEstimate(
             f"the sample variance {var:.6g} (divisor n) does not exceed the sample mean "
             f"{mean:.6g}: the data are not over-dispersed, so the negative_binomial likelihood "
@@ -365,7 +377,7 @@ class NegativeBinomial(_FromTails, Family):
     def check_existence(self, x, fixed, stats):
         if "size" not in fixed:  # with the size known, the MLE of mu (the mean) always exists
             _check_overdispersed(x)
-        elif not np.any(x):
+        elif not summed(x, lambda rows: bool(np.any(rows))):
             raise _all_zero_error(self.name, "mu -> 0")
 
     def logpdf(self, x, p):
@@ -445,7 +457,7 @@ class ZeroInflatedPoisson(_FromTails, Family):
 
     def check_existence(self, x, fixed, stats):
         if stats is None:
-            stats = self.suffstats(x)
+            stats = summed(x, self.suffstats)
         n, zeros, mean = float(stats[0]), float(stats[1]), float(stats[2] / stats[0])
         if zeros == n:
             raise _all_zero_error(self.name, "pi -> 1 or lambda -> 0")

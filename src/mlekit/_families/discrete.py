@@ -222,6 +222,10 @@ class Categorical(Family):
         upper = math.inf if self.k is None else self.k - 1
         return Support(lower=0.0, upper=upper, lower_open=False, upper_open=False, integer=True)
 
+    def merge_prepared(self, parts, whole):
+        """The whole's: its sample holds every category code of every partition."""
+        return whole
+
     def prepare(self, x, span=None):
         model = self if self.k is not None else Categorical(k=max(int(np.max(x)) + 1, 2))
         bad = model.support.violations(x)
