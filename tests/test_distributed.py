@@ -5,6 +5,7 @@ same data; bad partitions are named; a worker lost mid-fit changes nothing."""
 import logging
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -148,7 +149,9 @@ def test_in_process_dask_collections():
     x = sample(5)
     same(mk.fit(mk.Gamma(), x), mk.fit(mk.Gamma(), da.from_array(x, chunks=4000)))
     frame = dd.from_pandas(pd.DataFrame({"x": x, "w": 1.0}), npartitions=3)
-    same(mk.fit(mk.Weibull(), x), mk.fit(mk.Weibull(), mk.dataset(frame, column="x")))
+    streamed = mk.fit(mk.Weibull(), mk.dataset(frame, column="x"))
+    same(mk.fit(mk.Weibull(), x), streamed)
+    assert not streamed._context.objective.x.persisted  # size unknown: each pass reads again
     counts = np.random.default_rng(6).integers(1, 4, N).astype(float)
     weighted = mk.fit(mk.Weibull(), mk.dataset(pd.DataFrame({"x": x, "w": counts}),
                                                column="x", weights="w", partitions=3))
@@ -162,6 +165,41 @@ def test_student_t_and_a_mixture_in_process():
     x = np.where(rng.random(N) < 0.5, rng.normal(0.0, 1.0, N), rng.normal(4.0, 1.5, N))
     mixture = mk.Mixture([mk.Normal(), mk.Normal()])
     same(mk.fit(mixture, x), mk.fit(mixture, mk.dataset(x, partitions=3)), rtol=1e-9)
+
+
+def test_rare_values_and_boundaries_are_judged_on_all_the_data():
+    """What one partition alone would call a boundary (all zeros, a category unseen) is
+    decided on the whole data: every distinct value of discrete data reaches the driver."""
+    x = np.zeros(9000)
+    x[7777] = 1.0  # the only 1, in the last partition, missed by any sample
+    same(mk.fit(mk.Bernoulli(), x), mk.fit(mk.Bernoulli(), mk.dataset(x, partitions=3)))
+    codes = np.random.default_rng(9).integers(0, 3, 9000).astype(float)
+    codes[8500] = 4.0  # category 3 never seen: pinned at 0, as in memory
+    memory = mk.fit(mk.Categorical(), codes)
+    spread = mk.fit(mk.Categorical(), mk.dataset(codes, partitions=3))
+    np.testing.assert_allclose(spread.params["probs"], memory.params["probs"], rtol=1e-10)
+    assert [d.code for d in spread.diagnostics] == [d.code for d in memory.diagnostics]
+    counts = np.random.default_rng(10).binomial(10, 0.3, 9000).astype(float)  # under-dispersed
+    memory = mk.fit(mk.NegativeBinomial(), counts)
+    spread = mk.fit(mk.NegativeBinomial(), mk.dataset(counts, partitions=3))
+    assert not spread.converged and spread.diagnostics[0].code == memory.diagnostics[0].code
+    assert spread.loglik == pytest.approx(memory.loglik, rel=1e-12)
+
+
+def test_survival_regression_and_vectors_in_process():
+    lung = pd.read_csv(Path(mk.__file__).parent / "data" / "lung.csv").dropna(
+        subset=["age", "sex"])
+    formula = "Surv(time, status) ~ age + sex"
+    same(mk.aft(formula, lung, dist="weibull"),
+         mk.aft(formula, mk.dataset(lung, partitions=3), dist="weibull"))
+    xy = np.random.default_rng(11).multivariate_normal([0.0, 1.0], [[1.0, 0.5], [0.5, 2.0]],
+                                                       3000)
+    table = pd.DataFrame(xy, columns=["a", "b"])
+    memory = mk.fit(mk.MultivariateNormal(), xy)
+    spread = mk.fit(mk.MultivariateNormal(), mk.dataset(table, columns=["a", "b"],
+                                                        partitions=3))
+    for name in ("mean", "cov"):
+        np.testing.assert_allclose(spread.params[name], memory.params[name], rtol=1e-10)
 
 
 def test_refusals_say_what_to_do(tmp_path):

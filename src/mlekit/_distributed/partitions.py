@@ -58,8 +58,9 @@ class Reader:
         from .._censored import Censored, Survival
         from .._data import observe
 
-        if self.design is not None:
-            return self.design(part), None
+        if self.design is not None:  # a regression's rows (and weights)
+            out = self.design(part)
+            return out if isinstance(out, tuple) else (out, None)
         if not hasattr(part, "columns"):  # an array block
             x = np.asarray(part)
             return observe(x, "data", ndim=max(1, x.ndim), measure=False)[0], None

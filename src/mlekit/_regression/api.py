@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .._errors import ModelError
@@ -163,21 +165,19 @@ def aft(formula: str | None = None, data=None, *, dist: str = "weibull", X=None,
     """
     from .._censored import Censored, Truncated
     from .._fit import fit
-    from .survreg import AFT, response_of, rows_of
+    from .survreg import AFT, rows_of
 
     if formula is not None and (X is not None or y is not None):
         raise ModelError("give either a formula (with data) or X and y, not both.")
     if formula is not None:
         if data is None:
             raise ModelError(f"formula {formula!r} needs data=, a table with its columns.")
-        table, kept, X, design = covariates(formula, data, offset)
-        response, used = response_of(formula.split("~", 1)[0], table.iloc[kept])
-        w = None if weights is None else _aligned(weights, table, kept, "weights")
-        lower, upper = (None if b is None else _aligned(b, table, kept, name)
-                        if isinstance(b, str) else b for b, name in ((lower, "lower"),
-                                                                      (upper, "upper")))
-        off = design.offset
-    elif X is not None and y is not None:
+        if _partitioned(data):
+            return fit(*_partitioned_aft(formula, data, dist, offset, weights, lower, upper),
+                       **fit_options)
+        rows, w, design = AftRows(formula, None, offset, weights, lower, upper).read(data)
+        return fit(AFT(dist, design.columns, design), rows, weights=w, **fit_options)
+    if X is not None and y is not None:
         arrays = from_arrays(X, np.zeros(np.shape(X)[0]), intercept=intercept, names=names,
                              offset=offset, weights=weights)
         design, X, w, off = arrays, arrays.X, arrays.weights, arrays.offset
@@ -188,3 +188,50 @@ def aft(formula: str | None = None, data=None, *, dist: str = "weibull", X=None,
         response = Truncated(response, lower=lower, upper=upper)
     model = AFT(dist, design.columns, design)
     return fit(model, rows_of(response, X, off), weights=w, **fit_options)
+
+
+@dataclass(frozen=True)
+class AftRows:
+    """An AFT formula's rows and weights from a table; with ``specs`` (the first partition's
+    model spec) one partition of a dataset, read with the same columns."""
+
+    formula: str
+    specs: object = None
+    offset: object = None
+    weights: object = None
+    lower: object = None
+    upper: object = None
+
+    def read(self, table):
+        """(rows, weights or None, the covariates' design)."""
+        from .._censored import Truncated
+        from .survreg import response_of, rows_of
+
+        table, kept, X, design = covariates(self.formula, table, self.offset, self.specs)
+        response, _ = response_of(self.formula.split("~", 1)[0], table.iloc[kept])
+        w = None if self.weights is None else _aligned(self.weights, table, kept, "weights")
+        lower, upper = (None if b is None else _aligned(b, table, kept, name)
+                        if isinstance(b, str) else b
+                        for b, name in ((self.lower, "lower"), (self.upper, "upper")))
+        if lower is not None or upper is not None:
+            response = Truncated(response, lower=lower, upper=upper)
+        return rows_of(response, X, design.offset), w, design
+
+    def __call__(self, table):
+        rows, w, _ = self.read(table)
+        return rows, w
+
+
+def _partitioned_aft(formula, data, dist, offset, weights, lower, upper):
+    """(AFT model, dataset of its rows) for a partitioned table (as :func:`_partitioned_glm`)."""
+    from .._distributed.partitions import Reader, dataset
+    from .survreg import AFT
+
+    data = data if hasattr(data, "with_reader") else dataset(data)
+    for name, value in (("offset", offset), ("weights", weights)):
+        if value is not None and not isinstance(value, str):
+            raise ModelError(f"{name}= of a partitioned dataset must name a column.")
+    _, _, first = AftRows(formula, None, offset, weights, lower, upper).read(
+        data.parts[0].compute())
+    rows = AftRows(formula, first.spec, offset, weights, lower, upper)
+    return AFT(dist, first.columns), data.with_reader(Reader(design=rows))

@@ -164,10 +164,11 @@ def _split_offsets(rhs: str) -> tuple[str, list[str]]:
     return (rhs[1:].strip() if rhs.startswith("+") else rhs), offsets
 
 
-def covariates(formula: str, data, offset=None):
+def covariates(formula: str, data, offset=None, specs=None):
     """The right-hand side of ``formula`` over ``data``, for models that read their response
     themselves (survival responses, whose missing ends carry meaning): (table, kept row
-    positions, X, Design without a response). Rows with missing covariates are dropped."""
+    positions, X, Design without a response). Rows with missing covariates are dropped.
+    ``specs``: the model spec of an earlier partition (see :func:`from_formula`)."""
     import formulaic
 
     if not isinstance(formula, str) or "~" not in formula:
@@ -176,7 +177,7 @@ def covariates(formula: str, data, offset=None):
     table = _table(data).reset_index(drop=True)
     rhs, offsets = _split_offsets(formula.split("~", 1)[1])
     try:
-        right = formulaic.model_matrix(rhs, table)
+        right = formulaic.model_matrix(specs or rhs, table)
         extra = [formulaic.model_matrix(f"{term} - 1", table) for term in offsets]
     except Exception as err:
         raise ModelError(f"formula {formula!r} could not be evaluated on the data: {err}") \
