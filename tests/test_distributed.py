@@ -257,3 +257,15 @@ def test_command_line_fits_a_glob_with_progress(tmp_path):
     done = runner.invoke(app, ["fit", glob, "--column", "y", "--dist", "gamma"])
     assert done.exit_code == 2 and "has no column 'y'" in done.stderr
     assert "Traceback" not in done.output
+
+    rng = np.random.default_rng(12)
+    table = pd.DataFrame({"u": rng.normal(size=3000)})
+    table["y"] = (rng.random(3000) < 1 / (1 + np.exp(-table.u))).astype(float)
+    table.iloc[:1500].to_parquet(tmp_path / "t0.parquet")
+    table.iloc[1500:].to_parquet(tmp_path / "t1.parquet")
+    done = runner.invoke(app, ["glm", str(tmp_path / "t*.parquet"), "y ~ u", "--family",
+                               "binomial", "--json"])
+    assert done.exit_code == 0, done.output
+    shown = json.loads(done.stdout)["params"]["u"]
+    assert shown == pytest.approx(mk.glm("y ~ u", table, family="binomial").params["u"],
+                                  rel=1e-10)

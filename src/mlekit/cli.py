@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -292,43 +293,56 @@ def glm(
         "--cv", help="Choose alpha by K-fold cross-validation (the one-standard-error "
         "choice); prints the table, then the fit.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds.")] = 0,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="A glob of files fitted by Dask (see mlekit fit --help).")] = None,
 ) -> None:
     """Fit a generalized linear model FORMULA to the table FILE and print the result."""
     import mlekit as mk
 
     with _one_line_errors():
-        if cov is Cov.cluster:
-            raise mk.ModelError("--cov cluster is not available for glm yet; use robust.")
-        if (alpha is not None or cv_folds is not None) and penalty is None:
-            raise mk.ModelError("--alpha and --cv need --penalty l1, l2 or elasticnet.")
-        if penalty is not None and (alpha is None) == (cv_folds is None):
-            raise mk.ModelError("--penalty needs --alpha A, or --cv K to choose it.")
-        table = read_table(file)
-        kinds = {PenaltyKind.l1: lambda a: mk.L1(a, standardize=standardize),
-                 PenaltyKind.l2: lambda a: mk.L2(a, standardize=standardize),
-                 PenaltyKind.elasticnet: lambda a: mk.ElasticNet(a, l1_ratio,
-                                                                 standardize=standardize)}
-        make = kinds.get(penalty)
-        chosen = None
-        if cv_folds is not None:
-            plain = mk.glm(formula, table, family=family.value, link=link, weights=weights)
-            chosen = mk.cv(plain, penalty=make, folds=cv_folds, seed=seed)
-            alpha = chosen.alpha_1se
-        options = {} if make is None else {"penalty": make(alpha)}
-        result = mk.glm(formula, table, family=family.value, link=link, weights=weights,
-                        cov=cov.value, **options)
-        _exit_without_maximum(result, as_json)
-        if as_json:
-            out = _fit_json(result, result._report_intervals(level, ci.value), level)
-            if chosen is not None:
-                out["cv"] = json.loads(chosen.to_pandas().to_json(orient="records"))
-            typer.echo(json.dumps(out, indent=2))
-        else:
-            if chosen is not None:
-                typer.echo(f"{cv_folds}-fold cross-validation (held-out log-likelihood per "
-                           f"observation); alpha = {alpha:.6g}, the one-standard-error choice\n"
-                           + chosen.to_pandas().to_string(index=False) + "\n")
-            typer.echo(result.summary(level=level, ci=ci.value))
+        table, where = _source(file, scheduler, as_json)
+        if where is not None and penalty is not None:
+            raise mk.ModelError("--penalty is not available for a partitioned dataset yet.")
+        with where or contextlib.nullcontext():
+            _glm(table, formula, family, link, weights, as_json, ci, level, cov, penalty,
+                 alpha, l1_ratio, standardize, cv_folds, seed)
+
+
+def _glm(table, formula, family, link, weights, as_json, ci, level, cov, penalty, alpha,
+         l1_ratio, standardize, cv_folds, seed) -> None:
+    import mlekit as mk
+
+    if cov is Cov.cluster:
+        raise mk.ModelError("--cov cluster is not available for glm yet; use robust.")
+    if (alpha is not None or cv_folds is not None) and penalty is None:
+        raise mk.ModelError("--alpha and --cv need --penalty l1, l2 or elasticnet.")
+    if penalty is not None and (alpha is None) == (cv_folds is None):
+        raise mk.ModelError("--penalty needs --alpha A, or --cv K to choose it.")
+    kinds = {PenaltyKind.l1: lambda a: mk.L1(a, standardize=standardize),
+             PenaltyKind.l2: lambda a: mk.L2(a, standardize=standardize),
+             PenaltyKind.elasticnet: lambda a: mk.ElasticNet(a, l1_ratio,
+                                                             standardize=standardize)}
+    make = kinds.get(penalty)
+    chosen = None
+    if cv_folds is not None:
+        plain = mk.glm(formula, table, family=family.value, link=link, weights=weights)
+        chosen = mk.cv(plain, penalty=make, folds=cv_folds, seed=seed)
+        alpha = chosen.alpha_1se
+    options = {} if make is None else {"penalty": make(alpha)}
+    result = mk.glm(formula, table, family=family.value, link=link, weights=weights,
+                    cov=cov.value, **options)
+    _exit_without_maximum(result, as_json)
+    if as_json:
+        out = _fit_json(result, result._report_intervals(level, ci.value), level)
+        if chosen is not None:
+            out["cv"] = json.loads(chosen.to_pandas().to_json(orient="records"))
+        typer.echo(json.dumps(out, indent=2))
+    else:
+        if chosen is not None:
+            typer.echo(f"{cv_folds}-fold cross-validation (held-out log-likelihood per "
+                       f"observation); alpha = {alpha:.6g}, the one-standard-error choice\n"
+                       + chosen.to_pandas().to_string(index=False) + "\n")
+        typer.echo(result.summary(level=level, ci=ci.value))
 
 
 @app.command()
@@ -406,6 +420,8 @@ def aft(
     ci: Annotated[CI, typer.Option("--ci", help="Interval method.")] = CI.wald,
     level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
     cov: Annotated[Cov, typer.Option("--cov", help="Covariance behind the SEs.")] = Cov.observed,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="A glob of files fitted by Dask (see mlekit fit --help).")] = None,
 ) -> None:
     """Fit an accelerated failure time model FORMULA (R's survreg) to the table FILE."""
     import mlekit as mk
@@ -414,16 +430,28 @@ def aft(
         if cov in (Cov.cluster, Cov.expected):
             raise mk.ModelError(f"--cov {cov.value} is not available for censored lifetimes; "
                                 "use observed, opg or robust.")
-        table = read_table(file)
+        table, where = _source(file, scheduler, as_json)
         bound = None if lower is None else _number_or_name(lower)
-        result = mk.aft(formula, table, dist=dist.value, weights=weights, lower=bound,
-                        cov=cov.value)
-        _exit_without_maximum(result, as_json)
-        if as_json:
-            typer.echo(json.dumps(_fit_json(result, result._report_intervals(level, ci.value),
-                                            level), indent=2))
-        else:
-            typer.echo(result.summary(level=level, ci=ci.value))
+        with where or contextlib.nullcontext():
+            result = mk.aft(formula, table, dist=dist.value, weights=weights, lower=bound,
+                            cov=cov.value)
+            _exit_without_maximum(result, as_json)
+            if as_json:
+                typer.echo(json.dumps(_fit_json(
+                    result, result._report_intervals(level, ci.value), level), indent=2))
+            else:
+                typer.echo(result.summary(level=level, ci=ci.value))
+
+
+def _source(file: str, scheduler: str | None, as_json: bool):
+    """(the table FILE, None), or for a glob or --scheduler (a partitioned dataset, the
+    scheduler to fit it on)."""
+    import mlekit as mk
+
+    if scheduler is None and not _is_glob(file):
+        return read_table(file), None
+    data = mk.dataset(file, progress=not as_json)
+    return data, _scheduler(scheduler, data)
 
 
 def _read(file, column, groups, dropna):
