@@ -51,12 +51,20 @@ def test_readme_python_blocks_run(monkeypatch, capsys):
     assert "zero-inflated poisson" in capsys.readouterr().out
 
 
+def run_page(name: str, at_least: int = 1) -> dict:
+    """Run a docs page's python blocks in one namespace (from the repository's root)."""
+    page = (ROOT / "docs" / name).read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(blocks) >= at_least
+    namespace = {"__name__": name.replace(".", "_"), "__page__": page}
+    for block in blocks:
+        exec(compile(block, f"docs/{name}", "exec"), namespace)
+    return namespace
+
+
 def test_diagnostics_page_runs_and_lists_every_code(monkeypatch):
     monkeypatch.chdir(ROOT)
-    page = (ROOT / "docs" / "diagnostics.md").read_text()
-    namespace = {"__name__": "diagnostics_md"}
-    for block in re.findall(r"```python\n(.*?)```", page, re.S):
-        exec(compile(block, "docs/diagnostics.md", "exec"), namespace)
+    page = run_page("diagnostics.md")["__page__"]
     documented = set(re.findall(r"^### `([a-z_]+)`", page, re.M))
     source = "".join(p.read_text() for p in (ROOT / "src" / "mlekit").rglob("*.py"))
     emitted = set(re.findall(r'Diagnostic\(\s*"([a-z_]+)"', source))
@@ -66,23 +74,13 @@ def test_diagnostics_page_runs_and_lists_every_code(monkeypatch):
 
 def test_survival_page_runs(monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
-    page = (ROOT / "docs" / "survival.md").read_text()
-    namespace = {"__name__": "survival_md"}
-    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
-    assert len(blocks) >= 6
-    for block in blocks:
-        exec(compile(block, "docs/survival.md", "exec"), namespace)
+    run_page("survival.md", at_least=6)
     assert "B10 = " in capsys.readouterr().out
 
 
 def test_distributed_page_runs(monkeypatch, capsys):
-    monkeypatch.setenv("COLUMNS", "100")
-    page = (ROOT / "docs" / "distributed.md").read_text()
-    namespace = {"__name__": "distributed_md"}
-    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
-    assert len(blocks) >= 2
-    for block in blocks:
-        exec(compile(block, "docs/distributed.md", "exec"), namespace)
+    monkeypatch.chdir(ROOT)
+    namespace = run_page("distributed.md", at_least=2)
     assert namespace["weibull"].converged and namespace["survival"].converged
     assert "deviance" in namespace["logistic"].statistics
 
