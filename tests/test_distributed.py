@@ -156,6 +156,10 @@ def test_in_process_dask_collections():
     weighted = mk.fit(mk.Weibull(), mk.dataset(pd.DataFrame({"x": x, "w": counts}),
                                                column="x", weights="w", partitions=3))
     same(mk.fit(mk.Weibull(), x, weights=counts), weighted)
+    repeated = mk.fit(mk.Weibull(), np.repeat(x, counts.astype(int)))  # what weights mean
+    for kind in ("opg", "robust"):
+        np.testing.assert_allclose(list(weighted.cov_as(kind).se.values()),
+                                   list(repeated.cov_as(kind).se.values()), rtol=1e-9)
 
 
 def test_student_t_and_a_mixture_in_process():

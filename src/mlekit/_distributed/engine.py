@@ -84,7 +84,6 @@ class Summary:
     stats: tuple  # one array per partition, or None where the model has no statistics
     sample: tuple  # strided rows of each partition
     models: tuple  # the model each partition's data resolve (None: undecided)
-    weighted: bool
     #: every distinct value of discrete data (None: more than DISTINCT of them somewhere), so
     #: that the driver's checks see a rare category or the only zero however it samples
     distinct: np.ndarray | None
@@ -106,8 +105,7 @@ def summarize(loaded, model, cap: int) -> Summary:
     x, w, prepared = loaded
     n = int(x.shape[0])
     if n == 0:
-        return Summary(0, 0.0, math.inf, -math.inf, (), (), (), w is not None,
-                       np.empty(0))
+        return Summary(0, 0.0, math.inf, -math.inf, (), (), (), np.empty(0))
     stats = (model.suffstats(x),) if mergeable(model) and w is None else (None,)
     stride = max(1, n // cap)
     distinct = None
@@ -115,7 +113,7 @@ def summarize(loaded, model, cap: int) -> Summary:
         values = np.unique(x)
         distinct = values if values.size <= DISTINCT else None
     return Summary(n, float(n if w is None else np.sum(w)), float(np.min(x)), float(np.max(x)),
-                   stats, (x[::stride],), (prepared,), w is not None, distinct)
+                   stats, (x[::stride],), (prepared,), distinct)
 
 
 def combine(*parts: Summary) -> Summary:
@@ -123,7 +121,7 @@ def combine(*parts: Summary) -> Summary:
     return Summary(sum(p.n for p in parts), sum(p.count for p in parts),
                    min(p.lo for p in parts), max(p.hi for p in parts),
                    sum((p.stats for p in parts), ()), sum((p.sample for p in parts), ()),
-                   sum((p.models for p in parts), ()), any(p.weighted for p in parts),
+                   sum((p.models for p in parts), ()),
                    None if any(d is None for d in distinct) else np.unique(
                        np.concatenate(distinct)))
 
@@ -144,22 +142,20 @@ def partition_derivs(loaded, u, fixed, model, layout):
 
 
 def partition_score_products(loaded, u, fixed, model, layout):
-    """(sum of s_i s_i', sum of s_i) of one partition: the OPG's and sandwich's raw
-    material, without shipping the n x k scores."""
+    """sum_i w_i s_i s_i' over one partition, the OPG's and the sandwich's raw material,
+    without shipping the n x k scores (an observation of frequency weight w counts w
+    times)."""
     x, w = loaded[0], loaded[1]
     k = u.shape[0]
-    outer, total = np.zeros((k, k)), np.zeros(k)
+    outer = np.zeros((k, k))
     if x.shape[0] == 0:
-        return outer, total
+        return outer
     for xc, wc in Chunks.from_array(x, w).parts:
-        s = np.asarray(chunk_scores(u, fixed, xc, wc, model, layout), dtype=float)
-        # a weight counts an observation w times: its score enters the OPG w times
-        scale = np.asarray(wc, dtype=float)
-        keep = scale > 0
-        s, scale = s[keep], scale[keep]
-        outer += (s / scale[:, None]).T @ s
-        total += s.sum(axis=0)
-    return outer, total
+        s = np.asarray(chunk_scores(u, fixed, xc, wc, model, layout), dtype=float)  # w_i s_i
+        weight = np.asarray(wc, dtype=float)
+        keep = weight > 0  # (not the padding)
+        outer += (s[keep] / weight[keep, None]).T @ s[keep]
+    return outer
 
 
 def add(*parts):
@@ -242,7 +238,6 @@ class ShardedData:
         self.stats_parts = summary.stats
         self.span = (summary.lo, summary.hi)
         self.n, self.count = summary.n, summary.count
-        self.weighted = summary.weighted
         self.sample = np.concatenate(summary.sample, axis=0)
         #: the sample and every distinct value of discrete data: what the model's checks of
         #: all the data (a category never seen, no zeros at all) are asked on
@@ -349,6 +344,5 @@ class ShardedObjective(Objective):
         self.x.refuse("per-observation scores (cluster-robust errors, the bootstrap)")
 
     def score_products(self, u):
-        outer, _ = self.x.score_products(np.asarray(u, dtype=np.float64), self.fixed,
-                                         self.model, self.layout)
-        return outer
+        return self.x.score_products(np.asarray(u, dtype=np.float64), self.fixed, self.model,
+                                     self.layout)

@@ -109,10 +109,6 @@ class Dataset:
     def with_reader(self, reader: Reader) -> Dataset:
         return replace(self, reader=reader)
 
-    def tables(self):
-        """The partitions as they are stored (a regression reads its formula's columns)."""
-        return self.parts
-
 
 def dataset(source, column: str | None = None, *, columns: Sequence[str] | None = None,
             time: str | None = None, event: str | None = None, left: str | None = None,
