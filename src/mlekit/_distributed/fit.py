@@ -41,7 +41,7 @@ def read(data: Dataset, model) -> ShardedData:
             for part, label in zip(data.parts, data.labels, strict=True)]
     persisted = data.nbytes is not None and data.nbytes <= MEMORY_SHARE * available_memory()
     rows = list(dask.persist(*lazy)) if persisted else lazy
-    cap = max(256, SAMPLE_ROWS // len(rows))
+    cap = max(16, SAMPLE_ROWS // len(rows))  # a sample of ~SAMPLE_ROWS however many parts
     summary = tree([delayed(summarize, pure=False)(r, model, cap) for r in rows],
                    combine).compute()
     if summary.n == 0:
