@@ -217,11 +217,11 @@ def test_compare_ranks_families(beef_csv, groundbeef):
               "-d", "exponential", "--json")
     assert out.exit_code == 0, out.output
     table = json.loads(out.output)
-    reference = mk.compare(*[mk.fit(d, groundbeef) for d in ("gamma", "weibull",
-                                                             "exponential")])
+    reference = mk.compare_families(groundbeef, ["gamma", "weibull", "exponential"])
     assert table == json.loads(json.dumps(reference.to_dict()))
-    text = run("compare", str(beef_csv), "-c", "serving", "-d", "gamma", "-d", "weibull")
-    assert text.output.splitlines()[0].startswith("Model comparison")
+    assert table["best"] == "gamma" and table["kind"] == "continuous"
+    text = run("compare", str(beef_csv), "-c", "serving", "--families", "gamma,weibull")
+    assert text.output.splitlines()[0].startswith("Families fitted to 254 continuous")
 
 
 SHARED = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data"

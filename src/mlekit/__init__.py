@@ -38,8 +38,10 @@ from ._params import (  # noqa: E402
     UnitInterval,
 )
 from ._penalties import L1, L2, ElasticNet, Penalty  # noqa: E402
+from ._ranking import FamilyRanking, compare_families  # noqa: E402
 from ._regression import aft, glm, lm, nls  # noqa: E402
 from ._regularization import CVResult, Path, cv, path  # noqa: E402
+from ._report import report  # noqa: E402
 from ._result import Fit  # noqa: E402
 from ._study import Study, study  # noqa: E402
 
@@ -54,6 +56,7 @@ __all__ = [
     "priors", "L1", "L2", "ElasticNet", "Penalty", "cv", "path", "CVResult", "Path",
     "GaussianMixture", "Mixture", "select_k", "SelectK",
     "Censored", "Survival", "Truncated", "Binned", "fit_many", "fit_groups", "FitBatch",
-    "study", "Study", "dataset", "Dataset",
+    "study", "Study", "dataset", "Dataset", "compare_families", "FamilyRanking",
+    "report",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

@@ -232,25 +232,103 @@ def _scheduler(choice: str | None, data):
         yield
 
 
+class Kind(StrEnum):
+    auto = "auto"
+    continuous = "continuous"
+    discrete = "discrete"
+
+
+class Criterion(StrEnum):
+    aic = "aic"
+    bic = "bic"
+
+
 @app.command()
 def compare(
     file: Annotated[str, typer.Argument(help="CSV or Parquet file, or - for CSV on stdin.")],
-    dist: Annotated[list[str], typer.Option(
-        "--dist", "-d", help="Family names to compare (repeat: -d gamma -d weibull).")],
     column: Annotated[str | None, typer.Option("--column", "-c", help="Column to fit.")] = None,
+    dist: Annotated[list[str] | None, typer.Option(
+        "--dist", "-d", help="A family to compare (repeat: -d gamma -d weibull).")] = None,
+    families: Annotated[str | None, typer.Option(
+        "--families", help="Families to compare, comma-separated (default: all that apply).")
+    ] = None,
+    criterion: Annotated[Criterion, typer.Option("--criterion", help="Rank by.")
+                         ] = Criterion.aic,
+    kind: Annotated[Kind, typer.Option(
+        "--kind", help="Counts (discrete) or measurements (continuous); auto: counts when "
+        "all values are non-negative integers.")] = Kind.auto,
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
     dropna: Annotated[bool, typer.Option("--dropna", help="Drop missing/non-finite.")] = False,
+    plot: Annotated[str | None, typer.Option(
+        "--plot", help="Save the top fits' densities overlaid to this PNG.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --plot file.")
+                     ] = False,
 ) -> None:
-    """Fit several families to one column of FILE and rank them by AIC (with AICc, BIC and
-    Akaike weights)."""
+    """Fit every applicable family (or those named) to one column of FILE and rank the valid
+    fits by AIC or BIC; flagged fits are listed apart, with their flags."""
     import mlekit as mk
 
     with _one_line_errors():
-        if len(dist) < 2:
-            raise mk.ModelError("compare needs at least two --dist, e.g. -d gamma -d weibull.")
+        names = list(dist or []) + [f.strip() for f in (families or "").split(",") if f.strip()]
+        if len(names) == 1:
+            raise mk.ModelError("compare needs at least two families, e.g. -d gamma -d weibull "
+                                "(or none: every family that applies).")
+        _check_new(plot, "--plot", force)
         x = read_column(file, column, dropna=dropna)
-        table = mk.compare(*[mk.fit(mk.family(name), x) for name in dist])
-        typer.echo(json.dumps(table.to_dict(), indent=2) if as_json else str(table))
+        ranking = mk.compare_families(x, names or "all", criterion=criterion.value,
+                                      kind=kind.value)
+        if plot is not None:
+            _save(ranking.plot("density"), plot)
+        typer.echo(json.dumps(ranking.to_dict(), indent=2) if as_json else str(ranking))
+
+
+@app.command()
+def report(
+    file: Annotated[str, typer.Argument(help="CSV or Parquet file, or - for CSV on stdin.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="The HTML file to write.")],
+    column: Annotated[str | None, typer.Option("--column", "-c", help="Column to fit.")] = None,
+    families: Annotated[str | None, typer.Option(
+        "--families", help="Families to compare, comma-separated (default: all that apply).")
+    ] = None,
+    criterion: Annotated[Criterion, typer.Option("--criterion", help="Rank by.")
+                         ] = Criterion.aic,
+    kind: Annotated[Kind, typer.Option("--kind", help="See mlekit compare --help.")
+                    ] = Kind.auto,
+    replicates: Annotated[int, typer.Option(
+        "--replicates", help="Bootstrap replicates of the goodness-of-fit p-values.")] = 199,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    title: Annotated[str | None, typer.Option("--title", help="The page's title.")] = None,
+    dropna: Annotated[bool, typer.Option("--dropna", help="Drop missing/non-finite.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write one self-contained HTML page on one column of FILE: the data, the families
+    ranked, the best fit with its intervals and diagnostics, goodness of fit, and plots."""
+    import mlekit as mk
+
+    with _one_line_errors():
+        _check_new(out, "--out", force)
+        x = read_column(file, column, dropna=dropna)
+        names = [f.strip() for f in (families or "").split(",") if f.strip()]
+        written = mk.report(x, out, families=names or "all", kind=kind.value,
+                            criterion=criterion.value, replicates=replicates, seed=seed,
+                            title=title or f"Distribution report: {column or Path(file).name}",
+                            force=force)
+        typer.echo(f"wrote {written}")
+
+
+def _check_new(path: str | None, option: str, force: bool) -> None:
+    """An output file is never replaced without --force."""
+    import mlekit as mk
+
+    if path is not None and Path(path).exists() and not force:
+        raise mk.DataError(f"{option} {path!r} exists; it is not overwritten without --force.")
+
+
+def _save(figure, path: str) -> None:
+    import matplotlib.pyplot as plt
+
+    figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(figure)
 
 
 class PenaltyKind(StrEnum):
