@@ -13,10 +13,13 @@ from mlekit import (
     _expr,
     _families,
     _fit,
+    _gof,
     _many,
     _model,
     _penalties,
+    _ranking,
     _regularization,
+    _report,
     _result,
     priors,
 )
@@ -31,9 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MODULES = [*_families._MODULES, _families, _fit, _model, _result, _expr, comparison, testing,
            profile, bootstrap, regression_api, priors, _penalties, _regularization,
-           mixture_select, mixture_gaussian, mixture_general, _censored, _many,
+           mixture_select, mixture_gaussian, mixture_general, _censored, _many, _gof,
+           _ranking, _report,
            importlib.import_module("mlekit._regression.nls"),  # the package's nls is the function
-           importlib.import_module("mlekit._distributed.partitions")]
+           importlib.import_module("mlekit._distributed.partitions"),
+           importlib.import_module("mlekit._plots"),
+           *(importlib.import_module(f"mlekit._plots.{name}")
+             for name in ("distribution", "survival"))]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=[m.__name__ for m in MODULES])

@@ -56,3 +56,31 @@ def test_all_families_and_refusals():
         mk.compare_families(x, ["gamma", "beta"])
     with pytest.raises(mk.ModelError, match="families="):
         mk.compare_families(x, "gamma")
+
+
+def test_command_line_plots_and_never_overwrites(tmp_path):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from mlekit.cli import app
+
+    beef = Path(__file__).resolve().parents[2] / "shared" / "data" / "groundbeef.csv"
+    runner = CliRunner()
+    png = tmp_path / "compare.png"
+    done = runner.invoke(app, ["compare", str(beef), "-c", "serving", "--families",
+                               "gamma,weibull,lognormal", "--plot", str(png)])
+    assert done.exit_code == 0, done.output
+    assert png.read_bytes().startswith(b"\x89PNG")
+    before = png.read_bytes()
+    again = runner.invoke(app, ["compare", str(beef), "-c", "serving", "--families",
+                                "gamma,weibull", "--plot", str(png)])
+    assert again.exit_code == 2 and "not overwritten without --force" in again.stderr
+    assert png.read_bytes() == before
+    qq = tmp_path / "qq.png"
+    done = runner.invoke(app, ["fit", str(beef), "-c", "serving", "-d", "gamma", "--plot",
+                               str(qq), "--plot-kind", "qq"])
+    assert done.exit_code == 0 and qq.read_bytes().startswith(b"\x89PNG")
+    done = runner.invoke(app, ["fit", str(beef), "-c", "serving", "-d", "gamma", "--plot",
+                               str(tmp_path / "x.png"), "--plot-kind", "pie"])
+    assert done.exit_code == 2 and "kind='pie'" in done.stderr

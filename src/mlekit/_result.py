@@ -275,6 +275,23 @@ class Fit:
         return bootstrap(context_for(self, "bootstrap"), replicates=replicates, kind=kind,
                          seed=seed, progress=progress)
 
+    def gof(self, *, replicates: int = 199, seed=0, progress=None):
+        """Goodness of fit: the Kolmogorov-Smirnov, Cramér-von Mises and Anderson-Darling
+        statistics (Pearson's chi-square for a discrete family), with p-values from a
+        parametric bootstrap that refits each of ``replicates`` samples (the parameters were
+        estimated, so the classical tables do not apply). See :func:`mlekit._gof.gof`."""
+        from ._gof import gof
+
+        return gof(self, replicates=replicates, seed=seed, progress=progress)
+
+    def plot(self, kind: str = "density", **options):
+        """A diagnostic plot, returned as a matplotlib Figure: ``"density"``, ``"qq"``,
+        ``"pp"``, ``"cdf"`` (with a confidence band), ``"profile"``, ``"contour"`` or
+        ``"survival"`` (Kaplan-Meier, for censored data). See :func:`mlekit._plots.plot`."""
+        from ._plots import plot
+
+        return plot(self, kind, **options)
+
     def transform(self, fun: Callable[[dict], object] | str, level: float = 0.95, *,
                   name: str | None = None, method: str = "wald", sample=None,
                   replicates: int = 999, seed: int | None = None,

@@ -122,11 +122,16 @@ def fit(
     out: Annotated[str | None, typer.Option(
         "--out", help="With --by: write the table of fits to this CSV or Parquet file.")] = None,
     force: Annotated[bool, typer.Option(
-        "--force", help="With --out: replace an existing file.")] = False,
+        "--force", help="Replace an existing --out or --plot file.")] = False,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="FILE a glob of Parquet/CSV files, fitted by Dask: a scheduler "
         "address (tcp://host:8786), 'local' (a cluster on this machine), 'threads' (this "
         "process); default: local for data over 1 GB, else threads.")] = None,
+    plot: Annotated[str | None, typer.Option(
+        "--plot", help="Save a diagnostic plot of the fit to this PNG.")] = None,
+    plot_kind: Annotated[str | None, typer.Option(
+        "--plot-kind", help="density, qq, pp, cdf, profile, contour or survival (default: "
+        "density; survival for censored data).")] = None,
 ) -> None:
     """Fit the family DIST to one column of FILE (or censored, truncated, weighted
     observations) and print the result. A glob (events/*.parquet) is fitted partition by
@@ -135,6 +140,10 @@ def fit(
 
     with _one_line_errors():
         model = mk.family(dist, **_options(option or []))
+        _check_new(plot, "--plot", force)
+        if plot is not None and (scheduler is not None or _is_glob(file) or by is not None):
+            raise mk.ModelError("--plot draws one fit of data in memory; not with --by or a "
+                                "partitioned dataset.")
         if scheduler is not None or _is_glob(file):
             unsupported = {"--by": by, "--out": out, "--groups": groups, "--lower": lower,
                            "--upper": upper, "--dropna": dropna or None}
@@ -168,6 +177,9 @@ def fit(
         else:
             (x, labels), w = _read(file, column, groups, dropna), None
         result = mk.fit(model, x, cov=cov.value, groups=labels, weights=w)
+        if plot is not None and result.converged:
+            censored = any(v is not None for v in (left, right, time, event, lower, upper))
+            _save(result.plot(plot_kind or ("survival" if censored else "density")), plot)
         sample = None
         if ci is CI.bootstrap and result.converged:  # one set of replicates for all
             sample = result.bootstrap(replicates, resampling.value, seed=seed,
