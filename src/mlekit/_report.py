@@ -80,6 +80,11 @@ def report(x, path, *, families="all", kind: str = "auto", criterion: str = "aic
     if target.exists() and not force:
         raise DataError(f"{str(path)!r} exists; it is not overwritten without force=True "
                         "(--force on the command line).")
+    try:
+        import matplotlib  # noqa: F401 (the page's plots)
+    except ImportError:
+        raise ModelError("the report draws its plots with matplotlib, which is not installed: "
+                         "pip install 'mlekit[plot]'.") from None
     values, _, _ = observe(x, "x")
     ranking = compare_families(values, families, criterion=criterion, kind=kind)
     page = _page(values, ranking, title or "Distribution report", replicates, seed)

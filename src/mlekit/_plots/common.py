@@ -129,7 +129,11 @@ def _check_points(points, default: int) -> int:
 
 
 def _new_axes(ax):
-    import matplotlib.pyplot as plt
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ModelError("plots are drawn with matplotlib, which is not installed: "
+                         "pip install 'mlekit[plot]'.") from None
 
     if ax is not None:
         return ax.figure, ax
