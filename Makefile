@@ -22,7 +22,7 @@ demo: $(VENV)/.installed
 
 # two processes: a cold run is mostly JAX compiles, which use one core each (9:19 -> 5:53)
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --durations=20
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py
