@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mlekit as mk
@@ -84,3 +85,9 @@ def test_command_line_plots_and_never_overwrites(tmp_path):
     done = runner.invoke(app, ["fit", str(beef), "-c", "serving", "-d", "gamma", "--plot",
                                str(tmp_path / "x.png"), "--plot-kind", "pie"])
     assert done.exit_code == 2 and "kind='pie'" in done.stderr
+    done = runner.invoke(app, ["fit", str(beef), "-c", "serving", "-d", "gamma", "--gof",
+                               "--replicates", "49", "--json"])
+    assert done.exit_code == 0, done.output
+    served = pd.read_csv(beef)["serving"]
+    expected = mk.fit(mk.Gamma(), served).gof(replicates=49, seed=0).to_dict()
+    assert json.loads(done.stdout)["gof"] == json.loads(json.dumps(expected))

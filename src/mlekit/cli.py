@@ -132,6 +132,9 @@ def fit(
     plot_kind: Annotated[str | None, typer.Option(
         "--plot-kind", help="density, qq, pp, cdf, profile, contour or survival (default: "
         "density; survival for censored data).")] = None,
+    gof: Annotated[bool, typer.Option(
+        "--gof", help="Also goodness-of-fit tests (KS, CvM, AD; chi-square for counts) with "
+        "p-values from --replicates parametric-bootstrap refits.")] = False,
 ) -> None:
     """Fit the family DIST to one column of FILE (or censored, truncated, weighted
     observations) and print the result. A glob (events/*.parquet) is fitted partition by
@@ -146,7 +149,8 @@ def fit(
                                 "partitioned dataset.")
         if scheduler is not None or _is_glob(file):
             unsupported = {"--by": by, "--out": out, "--groups": groups, "--lower": lower,
-                           "--upper": upper, "--dropna": dropna or None}
+                           "--upper": upper, "--dropna": dropna or None,
+                           "--gof": gof or None}
             given = [k for k, v in unsupported.items() if v is not None]
             if given:
                 raise mk.ModelError(f"{given[0]} is not available for a partitioned dataset "
@@ -184,11 +188,14 @@ def fit(
         if ci is CI.bootstrap and result.converged:  # one set of replicates for all
             sample = result.bootstrap(replicates, resampling.value, seed=seed,
                                       progress=None if as_json else _progress_bar())
-        _report(result, as_json, ci, level, transform, sample, interval)
+        _report(result, as_json, ci, level, transform, sample, interval,
+                result.gof(replicates=replicates, seed=seed or 0) if gof else None)
 
 
-def _report(result, as_json, ci, level, transform, sample=None, interval=None) -> None:
-    """A fit's summary (or JSON) with its intervals and transforms; exit 1 without a maximum."""
+def _report(result, as_json, ci, level, transform, sample=None, interval=None,
+            fit_test=None) -> None:
+    """A fit's summary (or JSON) with its intervals, transforms and goodness of fit; exit 1
+    without a maximum."""
     _exit_without_maximum(result, as_json)
     options = {} if sample is None else dict(interval=interval.value, sample=sample)
     intervals = result._report_intervals(level, ci.value, **options) if as_json else None
@@ -198,11 +205,15 @@ def _report(result, as_json, ci, level, transform, sample=None, interval=None) -
         out = _fit_json(result, intervals, level)
         if estimates:
             out["transforms"] = [_estimate_json(e) for _, e in estimates]
+        if fit_test is not None:
+            out["gof"] = fit_test.to_dict()
         typer.echo(json.dumps(out, indent=2))
     else:
         typer.echo(result.summary(level=level, ci=ci.value, **options))
         for text, est in estimates:
             typer.echo(_estimate_line(text, est, level))
+        if fit_test is not None:
+            typer.echo("\n" + str(fit_test))
 
 
 #: data above this size get a local Dask cluster by default (below it, threads in-process)
