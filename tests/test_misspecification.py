@@ -132,8 +132,9 @@ def test_white_form_matches_a_direct_numpy_implementation(toxocara):
 ], ids=["normal", "poisson"])
 def test_false_alarm_rate_is_nominal(model, draw):
     # R fits of data simulated from the model itself (one n: no recompiles); the rejection rate
-    # at 0.05 must be 0.05 within Monte Carlo error (0.038). Measured: normal 0.043, poisson 0.040.
-    reps, n, alpha = 300, 150, 0.05
+    # at 0.05 must be 0.05 within Monte Carlo error (0.051 with the slack). Measured at 200 reps:
+    # normal 0.025, poisson 0.045 (at 300: 0.043, 0.040)
+    reps, n, alpha = 200, 150, 0.05
     p = np.array([information_matrix_test(_context(model, draw(np.random.default_rng(i), n)))
                   .p_value for i in range(reps)])
     rate = float(np.mean(p < alpha))
