@@ -24,6 +24,7 @@ from ._inference.bootstrap import BootstrapResult  # noqa: E402
 from ._inference.comparison import Comparison, compare  # noqa: E402
 from ._inference.intervals import ConfidenceInterval  # noqa: E402
 from ._inference.testing import TestResult, lr_test  # noqa: E402
+from ._information import Empirical, empirical, entropy, kl_divergence  # noqa: E402
 from ._many import FitBatch, fit_groups, fit_many  # noqa: E402
 from ._mixtures import GaussianMixture, Mixture, SelectK, select_k  # noqa: E402
 from ._model import Support  # noqa: E402
@@ -57,6 +58,6 @@ __all__ = [
     "GaussianMixture", "Mixture", "select_k", "SelectK",
     "Censored", "Survival", "Truncated", "Binned", "fit_many", "fit_groups", "FitBatch",
     "study", "Study", "dataset", "Dataset", "compare_families", "FamilyRanking",
-    "report",
+    "report", "empirical", "Empirical", "entropy", "kl_divergence",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

@@ -132,6 +132,10 @@ def _statistics_line(stats: dict) -> list[str]:
     observations of censored data were of each kind."""
     if not stats:
         return []
+    if "cross_entropy" in stats:
+        return [f"cross-entropy = {stats['cross_entropy']:.6g} = entropy of the data "
+                f"{stats['entropy']:.6g} + KL(data || model) {stats['kl']:.6g} "
+                "(nats per observation)"]
     if "observations" in stats:
         return ["observations: " + ", ".join(f"{v} {k}" for k, v in
                                              stats["observations"].items())]

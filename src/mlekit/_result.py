@@ -148,6 +148,15 @@ class Fit:
         return -2.0 * self.loglik + 2.0 * self.k
 
     @property
+    def cross_entropy(self) -> float:
+        r"""The negative log-likelihood per observation, :math:`-\ell(\hat\theta)/n`: the
+        cross-entropy of the data's empirical distribution relative to the fitted model
+        (machine learning's log loss for a categorical model, half the log of 2 pi e times the
+        mean squared error for a normal one). For discrete data it is the data's entropy plus
+        KL(data || model): ``fit.statistics`` shows both (see :mod:`mlekit._information`)."""
+        return -self.loglik / self.n
+
+    @property
     def bic(self) -> float:
         """-2 loglik + k log n."""
         return -2.0 * self.loglik + self.k * math.log(self.n)

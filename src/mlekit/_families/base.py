@@ -41,6 +41,15 @@ class Family(Model):
     def params(self) -> Mapping[str, Param]:
         return self.PARAMS
 
+    def statistics(self, fit) -> dict:
+        """A discrete family's summary adds the fit's cross-entropy split into the data's
+        entropy and KL(data || model) (see :func:`mlekit._information.decomposition`)."""
+        if not self.support.integer:
+            return {}
+        from .._information import decomposition
+
+        return decomposition(fit) or {}
+
     @property
     def exponential_family(self) -> bool:
         """True when fixed-size sufficient statistics summarize any sample."""
