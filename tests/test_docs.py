@@ -93,5 +93,13 @@ def test_distributed_page_runs(monkeypatch, capsys):
     assert "deviance" in namespace["logistic"].statistics
 
 
+def test_ml_page_runs(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    namespace = run_page("ml.md", at_least=5)
+    assert namespace["fit"].converged and namespace["fit"].params["W"].shape == (65, 10)
+    assert "separation" in [d.code for d in namespace["free"].diagnostics]
+    assert namespace["accuracy"] > 0.85 and "kept epoch" in namespace["trained"].message
+
+
 def test_version():
     assert mlekit.__version__

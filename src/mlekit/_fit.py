@@ -29,6 +29,12 @@ from ._inference.covariances import check_kind
 from ._inference.misspecification import misspecification_diagnostic
 from ._model import Model
 from ._optimize import BASIS, Layout, Objective, Status, maximize
+from ._optimize.first_order import (
+    assemble_without_hessian,
+    check_method,
+    maximize_first_order,
+    revise,
+)
 from ._optimize.prior import LogPrior
 from ._params import plain_value as _plain
 from ._params import readonly_array as _readonly
@@ -54,6 +60,13 @@ def fit(
     prior: Mapping[str, object] | None = None,
     penalty=None,
     weights=None,
+    method: str = "newton",
+    batch_size: int | None = None,
+    epochs: int | None = None,
+    learning_rate: float | None = None,
+    validation=None,
+    patience: int | None = None,
+    progress=None,
 ) -> Fit:
     r"""Fit ``model`` to ``data`` by maximum likelihood.
 
@@ -103,6 +116,31 @@ def fit(
         times, so integer weights give the fit of the data with the rows repeated; ``n`` is
         their sum. (Covariances other than the observed one, the bootstrap, the score test and
         multiple starts do not take weights yet, and say so.)
+    method : {"newton", "lbfgs", "adam"}
+        The maximizer. ``"newton"`` (default): trust-region Newton with the exact Hessian.
+        For models with many parameters (a neural network), first-order methods from optax on
+        the per-observation negative log-likelihood
+        :math:`f(u) = -\frac{1}{n}\sum_i \log p(x_i \mid \theta(u))` in the unconstrained
+        coordinates: ``"lbfgs"``, full-batch L-BFGS with a line search (up to ``maxiter``
+        iterations); ``"adam"``, minibatch Adam (``epochs`` passes of ``batch_size`` rows,
+        shuffled with ``seed``; same seed, same fit). Either way the fit is judged once at the
+        end on all the data by the engine's test (score ~0, Hessian negative definite), and
+        standard errors come from the exact Hessian there while ``k <= 2000`` (beyond, none:
+        a ``standard_errors_skipped`` note). Adam with a fixed number of epochs is reported as
+        stopped (``converged`` False, an ``iteration_limit`` diagnostic) unless that test passes.
+    batch_size, epochs, learning_rate : int, int, float, optional
+        Adam's rows per step (default 128; the last partial batch is padded with zero
+        weights), passes over the data (default 100) and step size (default 1e-3).
+    validation : array-like, optional
+        Adam only: held-out data in the same form as ``data``, scored after every epoch; the
+        fit keeps the parameters of the epoch with the best held-out log-likelihood, which the
+        message reports.
+    patience : int, optional
+        Adam with ``validation``: stop after this many epochs without a held-out gain.
+    progress : bool or callable, optional
+        ``True``: a line per epoch (L-BFGS: per iteration) on stderr; a callable gets
+        ``(epoch, loglik, heldout)`` (``loglik`` the epoch's minibatch estimate of the
+        log-likelihood, ``heldout`` the held-out log-likelihood or None).
 
     Returns
     -------
@@ -117,18 +155,29 @@ def fit(
     >>> fit = mk.fit(mk.Normal(), [2.0, 4.0, 6.0], fixed={"mean": 4.0})
     >>> round(fit.params["sd"] ** 2, 6)  # sum((x - 4)^2) / n
     2.666667
+    >>> lbfgs = mk.fit(mk.Gamma(), [1.2, 0.7, 3.1, 2.2, 1.9], method="lbfgs")
+    >>> lbfgs.converged
+    True
     """
     return fit_with(model, data, fixed=fixed, start=start, maxiter=maxiter, cov=cov,
                     groups=groups, starts=starts, seed=seed, strict=strict, prior=prior,
-                    penalty=penalty, weights=weights)
+                    penalty=penalty, weights=weights, method=method, batch_size=batch_size,
+                    epochs=epochs, learning_rate=learning_rate, validation=validation,
+                    patience=patience, progress=progress)
 
 
 def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed", groups=None,
              starts=None, seed=0, strict=False, prior=None, penalty=None, weights=None,
-             explain_prior: bool = True) -> Fit:
+             explain_prior: bool = True, method="newton", batch_size=None, epochs=None,
+             learning_rate=None, validation=None, patience=None, progress=None) -> Fit:
     """:func:`fit`, and for callers that fit many times (a penalty's path, cross-validation)
     ``explain_prior=False``: a MAP fit then skips asking the model whether the data alone
     would have a maximum (for a binary GLM an exact separation check, costlier than the fit)."""
+    if method != "newton" and (_partitioned(data) or starts is not None or penalty is not None):
+        what = ("a partitioned dataset" if _partitioned(data) else
+                "starts=" if starts is not None else "penalty=")
+        raise ModelError(f"method={method!r} does not take {what} yet: use method='newton' "
+                         "(the default), or drop it (a prior= works with both).")
     if _partitioned(data):
         from ._distributed import fit_dataset
 
@@ -136,6 +185,12 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
                            groups=groups, starts=starts, strict=strict, prior=prior,
                            penalty=penalty, weights=weights)
     model = _resolve_model(model)
+    model, data = model.encode(data)
+    if validation is not None:  # held-out data in the data's form (a head's pairs: rows)
+        validation = model.encode(validation)[1]
+    options = check_method(method, batch_size=batch_size, epochs=epochs,
+                           learning_rate=learning_rate, seed=seed, validation=validation,
+                           patience=patience, progress=progress, event_ndim=model.event_ndim)
     if isinstance(data, Censored):  # the family's likelihood of incomplete observations
         model, data, weights = _censored_model(model, data, weights)
     check_kind(cov, groups)
@@ -195,7 +250,7 @@ def fit_with(model, data, *, fixed=None, start=None, maxiter=200, cov="observed"
             raise ModelError("starts= searches for maxima of the likelihood; with a prior or "
                              "penalty it is not available yet: pass start={...} instead.")
         out = _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxiter,
-                           stats, search, priors, weights)
+                           stats, search, priors, weights, options)
         if shown:
             out = dataclasses.replace(out, prior=shown)
         if _no_clean_maximum(out) or (priors and out.converged and explain_prior):
@@ -295,7 +350,7 @@ def _without_prior(err) -> Diagnostic:
 
 
 def _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxiter, stats,
-                 search=None, priors=None, weights=None):
+                 search=None, priors=None, weights=None, options=None):
     """Maximize over data that passed the checks: order statistics and boundary estimates
     first, then Newton on the rest (from several starts with ``search``); infer and
     diagnose."""
@@ -304,7 +359,14 @@ def _fit_checked(model, x, fixed_values, start_values, on_boundary, found, maxit
                 (model.boundary_estimate(x).items() if model.presolved else ())
                 if n not in fixed_values}
     held = {**boundary, **on_boundary}
-    run = _maximize(model, x, fixed_values, held, start_values, maxiter, stats, priors, weights)
+    run = _maximize(model, x, fixed_values, held, start_values, maxiter, stats, priors, weights,
+                    options)
+    if options is not None:  # a first-order method: its own result, no Newton retries
+        if run.result.hess is None:
+            return assemble_without_hessian(model, run.layout, run.objective, run.result,
+                                            fixed_values, run.boundary)
+        return revise(_assemble(model, run, fixed_values, maxiter,
+                                tuple(boundary_diagnostic(err, model) for err in found)), options)
     fallback = None
     if (run.result.status is not Status.CONVERGED and not held and not start_values
             and weights is None and isinstance(x, np.ndarray)):  # (it reads the data)
@@ -459,7 +521,7 @@ def start_theta(model, layout, held, start_values, stats, sample) -> tuple[dict,
 
 
 def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None, priors=None,
-              weights=None) -> _Run:
+              weights=None, options=None) -> _Run:
     held = {**fixed, **boundary}
     layout = Layout.of(model, held)
     sample = sample_of(x)
@@ -482,11 +544,13 @@ def _maximize(model, x, fixed, boundary, start_values, maxiter, stats=None, prio
     cold = layout.pack({n: theta0[n] for n in layout.names}, held)
     u0 = cold
     # a partitioned dataset: every evaluation is a pass over it, which the start saves
-    if (objective.stats is None and not start_values and log_prior is None
+    if (objective.stats is None and not start_values and log_prior is None and options is None
             and x.shape[0] >= (8 * START_SAMPLE if in_memory else sample.shape[0] + 1)):
         u0 = _warm_start(model, layout, held, x, cold, maxiter)
 
     def solve(u):
+        if options is not None:
+            return maximize_first_order(objective, u, maxiter, options)
         if l1:
             from ._optimize.proximal import maximize_l1
 
@@ -636,8 +700,9 @@ def _assemble(model, run: _Run, fixed, maxiter, extra_diagnostics=(), on_boundar
     diagnostics = convergence_diagnostics(
         result, objective.count, unidentified,
         plain.hess(result.hess) if layout.basis and result.grad.size else None)
+    ask = converged or (model.diverging_at_stop and result.status is not Status.NONFINITE)
     why = (model.diverging(sample_of(objective.x, all_rows=True), params)
-           if converged and prior is None else None)
+           if ask and prior is None else None)
     if isinstance(why, Diagnostic):  # the model's own account (a collapsing component)
         converged, message = False, why.message
         diagnostics += (why,)

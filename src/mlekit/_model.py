@@ -125,6 +125,11 @@ class Model:
 
     # -- data --------------------------------------------------------------------------------
 
+    def encode(self, data) -> tuple[Model, object]:
+        """(the model, the data as rows) for models whose data come in another form (a
+        likelihood head's ``(inputs, targets)`` pairs); by default both as they are."""
+        return self, data
+
     def prepare(self, x: np.ndarray, span: tuple[float, float] | None = None
                 ) -> tuple[Model, np.ndarray]:
         """Check data against the support; return the model to fit (families whose shape
@@ -223,6 +228,10 @@ class Model:
         models where a vanishing score means a stationary point. It may return a Diagnostic
         (an error) instead of a message, with its own code and remedy."""
         return None
+
+    #: True where :meth:`diverging` is also asked where Newton stopped short of convergence
+    #: (a likelihood head: separated classes run to the iteration limit)
+    diverging_at_stop: bool = False
 
     def nonregular(self, params: Mapping[str, np.ndarray]) -> tuple[str, ...]:
         """Parameters whose estimator converges faster than 1/sqrt(n) at these estimates, so the

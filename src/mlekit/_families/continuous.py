@@ -10,6 +10,7 @@ import jax.scipy.special as jss
 import numpy as np
 from numpy import euler_gamma as EULER_GAMMA
 
+from .._heads import normal_mean, normal_mean_sd
 from .._model import Support, data_range
 from .._params import Positive, Real
 from .base import (
@@ -57,6 +58,8 @@ class Normal(Family):
     """
 
     name = "normal"
+    from_mean = normal_mean()
+    from_mean_sd = normal_mean_sd()
     description = "Gaussian on the real line"
     formula = "f(x) = exp(-(x-mean)^2 / (2 sd^2)) / (sd sqrt(2 pi))"
     PARAMS = {"mean": Real(), "sd": Positive()}

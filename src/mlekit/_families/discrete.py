@@ -10,6 +10,7 @@ import jax.scipy.special as jss
 import numpy as np
 
 from .._errors import BoundaryEstimate, DataError, ModelError, NoEstimate
+from .._heads import from_logits
 from .._model import Support, data_range
 from .._params import Positive, Simplex, UnitInterval
 from .base import Family, count_table, plain, rng_of, sum_of
@@ -124,6 +125,7 @@ class Bernoulli(Family):
     """
 
     name = "bernoulli"
+    from_logits = from_logits("bernoulli")
     kind = "discrete"
     stats_prove_support = True  # from the frequency table: see proven_stats
     description = "binary outcomes 0/1"
@@ -194,6 +196,7 @@ class Categorical(Family):
     """
 
     name = "categorical"
+    from_logits = from_logits("categorical")
     description = "one of k categories, coded 0..k-1"
     formula = "P(x = j) = probs[j],  j = 0..k-1"
     kind = "discrete"
