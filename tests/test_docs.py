@@ -14,6 +14,7 @@ from mlekit import (
     _families,
     _fit,
     _gof,
+    _heads,
     _information,
     _many,
     _model,
@@ -35,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MODULES = [*_families._MODULES, _families, _fit, _model, _result, _expr, comparison, testing,
            profile, bootstrap, regression_api, priors, _penalties, _regularization,
-           mixture_select, mixture_gaussian, mixture_general, _censored, _many, _gof, _information,
+           mixture_select, mixture_gaussian, mixture_general, _censored, _many, _gof, _heads,
+           _information,
            _ranking, _report,
            importlib.import_module("mlekit._regression.nls"),  # the package's nls is the function
            importlib.import_module("mlekit._distributed.partitions"),

@@ -19,6 +19,7 @@ from ._families import *  # noqa: E402, F403  (every family class, from the cata
 from ._families import CLASSES as _CLASSES  # noqa: E402
 from ._families import FAMILIES, Family, FamilyInfo, families, family  # noqa: E402
 from ._fit import fit  # noqa: E402
+from ._heads import pytree_params  # noqa: E402
 from ._inference import Estimate  # noqa: E402
 from ._inference.bootstrap import BootstrapResult  # noqa: E402
 from ._inference.comparison import Comparison, compare  # noqa: E402
@@ -58,6 +59,6 @@ __all__ = [
     "GaussianMixture", "Mixture", "select_k", "SelectK",
     "Censored", "Survival", "Truncated", "Binned", "fit_many", "fit_groups", "FitBatch",
     "study", "Study", "dataset", "Dataset", "compare_families", "FamilyRanking",
-    "report", "empirical", "Empirical", "entropy", "kl_divergence",
+    "report", "pytree_params", "empirical", "Empirical", "entropy", "kl_divergence",
     "MlekitError", "DataError", "ModelError", "FitError", "as_observations",
 ]

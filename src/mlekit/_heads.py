@@ -202,3 +202,48 @@ def normal_mean_sd():
 
     build.__doc__ = normal_mean_sd.__doc__
     return staticmethod(build)
+
+
+def pytree_params(tree) -> tuple[dict[str, Param], Callable]:
+    """Parameter declarations for every array of a pytree (a flax module's ``params`` dict,
+    an equinox module's arrays after ``eqx.partition(module, eqx.is_array)``, nested dicts or
+    lists), named by their paths ("Dense_0/kernel") with the arrays as start values; and
+    ``rebuild(params)``, the pytree again from a parameter dict (traceable: use it inside the
+    model's function).
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> params, rebuild = mk.pytree_params({"dense": {"w": np.zeros((2, 3)), "b": np.zeros(3)}})
+    >>> sorted(params), params["dense/w"].shape
+    (['dense/b', 'dense/w'], (2, 3))
+    >>> rebuild({"dense/w": np.ones((2, 3)), "dense/b": np.ones(3)})["dense"]["w"].shape
+    (2, 3)
+    """
+    from ._params import Real
+
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(tree)
+    if not leaves:
+        raise ModelError("the pytree holds no arrays: nothing to estimate.")
+    names = ["/".join(_path_name(k) for k in path) or f"leaf{i}"
+             for i, (path, _) in enumerate(leaves)]
+    if len(set(names)) != len(names):
+        raise ModelError(f"the pytree's paths do not name its arrays uniquely: {names}.")
+    params = {}
+    for name, (_, leaf) in zip(names, leaves, strict=True):
+        value = np.asarray(leaf, dtype=float)
+        if not np.all(np.isfinite(value)):
+            raise ModelError(f"the pytree's array {name!r} holds non-finite values.")
+        params[name] = Real(init=value, shape=value.shape)
+
+    def rebuild(values):
+        return jax.tree_util.tree_unflatten(treedef, [values[n] for n in names])
+
+    return params, rebuild
+
+
+def _path_name(key) -> str:
+    for attribute in ("key", "name", "idx"):
+        if hasattr(key, attribute):
+            return str(getattr(key, attribute))
+    return str(key)
