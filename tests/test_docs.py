@@ -99,7 +99,8 @@ def test_ml_page_runs(monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     namespace = run_page("ml.md", at_least=5)
     assert namespace["fit"].converged and namespace["fit"].params["W"].shape == (65, 10)
-    assert "separation" in [d.code for d in namespace["free"].diagnostics]
+    free = namespace["free"]  # digits without a prior: separated, no MLE (issue 13's check)
+    assert not free.converged and "separation" in [d.code for d in free.diagnostics]
     assert namespace["accuracy"] > 0.85 and "kept epoch" in namespace["trained"].message
 
 

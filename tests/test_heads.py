@@ -49,14 +49,6 @@ def test_softmax_regression_with_an_l2_prior_is_scikit_learns(digits):
     assert fit.cross_entropy == pytest.approx(log_loss(y, probs), rel=1e-12)  # = log loss
 
 
-def test_without_a_prior_separated_digits_have_no_mle(digits):
-    X, y = digits
-    free = mk.fit(softmax(), (X[:400], y[:400]), maxiter=10)  # the weights grow at every step
-    assert not free.converged
-    separation = [d for d in free.diagnostics if d.code == "separation"]
-    assert separation and "prior" in separation[0].remedy
-
-
 def test_bernoulli_logits_are_the_logistic_glm_and_the_mean_head_is_least_squares():
     rng = np.random.default_rng(4)
     x = rng.normal(size=(400, 2))
