@@ -49,6 +49,8 @@ class Head(Model):
             if "sd" in declared:
                 raise ModelError("'sd' is the head's own parameter; rename yours.")
             declared["sd"] = Positive(init=1.0)
+        if sd is not None and kind != "normal_mean":
+            raise ModelError("sd= fixes the noise of mk.Normal.from_mean; this head has none.")
         if sd is not None and not (np.isfinite(sd) and sd > 0):
             raise ModelError(f"sd={sd!r} must be a positive number (or None to estimate it).")
         self.kind, self.fn, self.sd = kind, fn, None if sd is None else float(sd)
@@ -170,37 +172,14 @@ class Head(Model):
             "or a penalty, or fewer inputs")
 
 
-def from_logits(kind: str):
-    """The ``from_logits`` constructor of the categorical or the Bernoulli family."""
+def constructor(kind: str, doc: str):
+    """A family's head constructor (``mk.Categorical.from_logits``, ...): ``fn``, ``params``
+    and the head's options (``sd=`` for ``normal_mean``, ``name=``)."""
 
-    def build(fn: Callable, params: Mapping[str, Param], name: str | None = None) -> Head:
-        return Head(kind, fn, params, name=name)
+    def build(fn: Callable, params: Mapping[str, Param], **options) -> Head:
+        return Head(kind, fn, params, **options)
 
-    build.__doc__ = (f"A {kind} likelihood whose logits are ``fn(inputs, params)``; fit it to "
-                     "pairs ``mk.fit(model, (inputs, targets))`` (see :mod:`mlekit._heads`).")
-    return staticmethod(build)
-
-
-def normal_mean():
-    """``mk.Normal.from_mean(fn, params, sd=None)``: y ~ Normal(fn(inputs, params), sd), sd
-    estimated (the MLE of sd^2 is the mean squared residual) or fixed."""
-
-    def build(fn: Callable, params: Mapping[str, Param], sd: float | None = None,
-              name: str | None = None) -> Head:
-        return Head("normal_mean", fn, params, sd=sd, name=name)
-
-    build.__doc__ = normal_mean.__doc__
-    return staticmethod(build)
-
-
-def normal_mean_sd():
-    """``mk.Normal.from_mean_sd(fn, params)``: y ~ Normal(mean, sd) with ``(mean, sd) =
-    fn(inputs, params)`` (sd > 0: apply softplus or exp in fn)."""
-
-    def build(fn: Callable, params: Mapping[str, Param], name: str | None = None) -> Head:
-        return Head("normal_mean_sd", fn, params, name=name)
-
-    build.__doc__ = normal_mean_sd.__doc__
+    build.__doc__ = doc
     return staticmethod(build)
 
 

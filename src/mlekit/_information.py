@@ -192,7 +192,12 @@ def _kl_models(p_model, q_model) -> float:
         raise ModelError(f"{fp.name} and {fq.name}: a probability mass and a density have no "
                          "KL divergence between them.")
     if fp.support.integer:
-        k = _integer_support(fp, pp)
+        from ._inference.covariances import support_points
+
+        k = support_points(fp, pp)
+        if k is None:
+            raise ModelError(f"{fp.name}'s support at these parameters is too wide to sum "
+                             "over (more than 4 million points).")
         log_p = np.asarray(fp.logpdf(jnp.asarray(k), pp), dtype=float)
         return _kl_sum(np.exp(log_p), np.asarray(fq.logpdf(jnp.asarray(k), pq), dtype=float))
     from ._study import _quadrature_grid
@@ -206,18 +211,3 @@ def _kl_models(p_model, q_model) -> float:
     if np.any(np.isneginf(log_q[on])):
         return math.inf
     return float(np.sum(mass[on] * (log_p[on] - log_q[on])))
-
-
-def _integer_support(family, params) -> np.ndarray:
-    """The integers carrying all but 1e-17 of the family's mass (doubling the upper end)."""
-    lower = int(family.support.lower) if math.isfinite(family.support.lower) else 0
-    upper = int(family.support.upper) if math.isfinite(family.support.upper) else None
-    top = lower + 64 if upper is None else upper
-    while True:
-        k = np.arange(lower, top + 1, dtype=float)
-        if upper is not None and top >= upper:
-            return k
-        tail = float(np.asarray(family.logsf(jnp.asarray(float(top)), params)))
-        if tail < -40.0 or top > 1 << 22:
-            return k
-        top = 2 * top + 1

@@ -7,13 +7,12 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from ._data import WORKERS, observe
+from ._data import batches_on_threads, observe
 from ._errors import MlekitError, ModelError
 
 CRITERIA = ("aic", "bic")
@@ -262,8 +261,7 @@ def _fit_all(families: list, x: np.ndarray) -> tuple[dict, dict]:
         except MlekitError as err:
             return fam.name, None, str(err)
 
-    with ThreadPoolExecutor(max_workers=max(1, WORKERS)) as pool:
-        done = list(pool.map(one, families))
+    done = list(batches_on_threads(one, families, "mlekit-families"))
     return ({name: f for name, f, _ in done if f is not None},
             {name: why for name, _, why in done if why is not None})
 

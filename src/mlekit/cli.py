@@ -479,8 +479,7 @@ def study(
                 sizes.append(int(part))
             except ValueError:
                 raise mk.ModelError(f"--n {n!r}: give whole numbers, e.g. 50,500.") from None
-        if plot is not None and Path(plot).exists() and not force:
-            raise mk.DataError(f"--plot {plot!r} exists; it is not overwritten without --force.")
+        _check_new(plot, "--plot", force)
         model = mk.family(dist)
         if data_dist is None:
             result = mk.study(model, values, sizes, reps=reps, seed=seed, level=level,
@@ -589,8 +588,7 @@ def _fit_groups(file, model, by, column, out, force, as_json, others) -> None:
         target = Path(out)
         if target.suffix.lower() not in (".csv", ".parquet", ".pq"):
             raise mk.ModelError(f"--out {out!r}: name a .csv or .parquet file.")
-        if target.exists() and not force:
-            raise mk.DataError(f"--out {out!r} exists; it is not overwritten without --force.")
+        _check_new(out, "--out", force)
     table = read_table(file)
     batch = mk.fit_groups(table, by=by, column=column, model=model,
                           progress=None if as_json else _progress_bar("fits"))

@@ -22,7 +22,7 @@ import numpy as np
 
 from .._data import Chunks, check_range
 from .._errors import BoundaryEstimate, DataError, FitError, NoEstimate
-from .._optimize.objective import Objective, chunk_derivs, chunk_scores
+from .._optimize.objective import Objective, chunk_scores, summed_derivs
 from .partitions import Dataset
 
 #: partitions summed per node of the reduction tree
@@ -131,14 +131,10 @@ def partition_derivs(loaded, u, fixed, model, layout):
     memory: the same chunk shapes, so one compiled program per shape and worker)."""
     reuse_buffers()  # (the rows may have been read by another worker process)
     x, w = loaded[0], loaded[1]
-    k = u.shape[0]
-    total = [np.zeros(()), np.zeros(k), np.zeros((k, k))]
     if x.shape[0] == 0:
-        return tuple(total)
-    for xc, wc in Chunks.from_array(x, w).parts:
-        for i, part in enumerate(chunk_derivs(u, fixed, xc, wc, model, layout)):
-            total[i] = total[i] + np.asarray(part, dtype=float)
-    return tuple(total)
+        k = u.shape[0]
+        return np.zeros(()), np.zeros(k), np.zeros((k, k))
+    return tuple(summed_derivs(Chunks.from_array(x, w).parts, u, fixed, model, layout))
 
 
 def partition_score_products(loaded, u, fixed, model, layout):

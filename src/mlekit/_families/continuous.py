@@ -10,7 +10,7 @@ import jax.scipy.special as jss
 import numpy as np
 from numpy import euler_gamma as EULER_GAMMA
 
-from .._heads import normal_mean, normal_mean_sd
+from .._heads import constructor
 from .._model import Support, data_range
 from .._params import Positive, Real
 from .base import (
@@ -58,8 +58,12 @@ class Normal(Family):
     """
 
     name = "normal"
-    from_mean = normal_mean()
-    from_mean_sd = normal_mean_sd()
+    from_mean = constructor(
+        "normal_mean", "y ~ Normal(fn(inputs, params), sd): sd estimated (its MLE: the mean "
+        "squared residual) or fixed with sd=... (see mlekit._heads).")
+    from_mean_sd = constructor(
+        "normal_mean_sd", "y ~ Normal(mean, sd) with (mean, sd) = fn(inputs, params), sd > 0 "
+        "(see mlekit._heads).")
     description = "Gaussian on the real line"
     formula = "f(x) = exp(-(x-mean)^2 / (2 sd^2)) / (sd sqrt(2 pi))"
     PARAMS = {"mean": Real(), "sd": Positive()}

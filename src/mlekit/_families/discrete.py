@@ -10,7 +10,7 @@ import jax.scipy.special as jss
 import numpy as np
 
 from .._errors import BoundaryEstimate, DataError, ModelError, NoEstimate
-from .._heads import from_logits
+from .._heads import constructor
 from .._model import Support, data_range
 from .._params import Positive, Simplex, UnitInterval
 from .base import Family, count_table, plain, rng_of, sum_of
@@ -125,7 +125,9 @@ class Bernoulli(Family):
     """
 
     name = "bernoulli"
-    from_logits = from_logits("bernoulli")
+    from_logits = constructor(
+        "bernoulli", "A bernoulli likelihood whose logits are fn(inputs, params), fitted "
+        "to pairs mk.fit(model, (inputs, targets)) (see mlekit._heads).")
     kind = "discrete"
     stats_prove_support = True  # from the frequency table: see proven_stats
     description = "binary outcomes 0/1"
@@ -196,7 +198,9 @@ class Categorical(Family):
     """
 
     name = "categorical"
-    from_logits = from_logits("categorical")
+    from_logits = constructor(
+        "categorical", "A categorical likelihood whose logits are fn(inputs, params), fitted "
+        "to pairs mk.fit(model, (inputs, targets)) (see mlekit._heads).")
     description = "one of k categories, coded 0..k-1"
     formula = "P(x = j) = probs[j],  j = 0..k-1"
     kind = "discrete"

@@ -134,17 +134,23 @@ def _weighted_info(ctx: FitContext, points: np.ndarray, weights: np.ndarray) -> 
 def _discrete_points(ctx: FitContext, params) -> np.ndarray | None:
     """The support points carrying all but exp(TAIL_LOG_MASS) of the mass, or None where that
     would take more than MAX_SUPPORT points (then Monte Carlo)."""
-    support, model = ctx.model.support, ctx.model
+    return support_points(ctx.model, params, max(64.0, 2.0 * float(np.max(ctx.x))))
+
+
+def support_points(model, params, upper: float = 64.0) -> np.ndarray | None:
+    """A discrete model's support points carrying all but exp(TAIL_LOG_MASS) of its mass at
+    ``params`` (an unbounded support searched from ``upper``, doubling), or None where that
+    takes more than MAX_SUPPORT points or the model has no survival function."""
+    support = model.support
     lower = 0.0 if not np.isfinite(support.lower) else support.lower
     lower = lower + 1 if support.lower_open and np.isfinite(support.lower) else lower
     if np.isfinite(support.upper):
-        upper = support.upper - (1 if support.upper_open else 0)
-        if upper - lower + 1 > MAX_SUPPORT:
+        top = support.upper - (1 if support.upper_open else 0)
+        if top - lower + 1 > MAX_SUPPORT:
             return None
-        return np.arange(lower, upper + 1, dtype=float)
+        return np.arange(lower, top + 1, dtype=float)
     if not np.isfinite(support.lower):
         return None
-    upper = max(64.0, 2.0 * float(np.max(ctx.x)))
     while upper <= MAX_SUPPORT:
         try:
             tail = float(model.logsf(np.asarray(upper), params))

@@ -138,6 +138,12 @@ def chunk_derivs(u, fixed, x, w, model, layout):
     return _derivs(lambda v: jnp.sum(w * model.logpdf(x, layout.unpack(v, fixed))), u)
 
 
+def summed_derivs(parts, u, fixed, model, layout) -> list[np.ndarray]:
+    """[log-likelihood, score, Hessian] summed over (x, w) chunks."""
+    outs = [chunk_derivs(u, fixed, x, w, model, layout) for x, w in parts]
+    return [np.sum([np.asarray(o[i], dtype=float) for o in outs], axis=0) for i in range(3)]
+
+
 @partial(jax.jit, static_argnames=("model", "layout"))
 def chunk_scores(u, fixed, x, w, model, layout):
     """Per-observation scores d log p(x_i) / du, weighted: an (m, k) array (forward mode: k is
@@ -244,12 +250,9 @@ class Objective:
         if self.linear is not None:
             return self.linear(u, self.fixed)
 
-        def summed(parts):
-            outs = [chunk_derivs(u, self.fixed, x, w, self.model, self.layout) for x, w in parts]
-            return [np.sum([np.asarray(o[i], dtype=float) for o in outs], axis=0)
-                    for i in range(3)]
-
-        totals = parallel_map(summed, split(self.chunks.parts))
+        totals = parallel_map(
+            lambda parts: summed_derivs(parts, u, self.fixed, self.model, self.layout),
+            split(self.chunks.parts))
         return tuple(np.sum([t[i] for t in totals], axis=0) for i in range(3))
 
     def scores(self, u: np.ndarray) -> np.ndarray:
